@@ -1,0 +1,45 @@
+# The book's two commands are `make book` and `make test`; both create the
+# virtual environment .venv from requirements.txt first when it is missing
+# or older than requirements.txt / pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: book test unit nbval browser execute lab bench clean env
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+## Build the HTML book into _build/html (warnings are errors).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "The book is at: $(CURDIR)/_build/html/index.html"
+
+## Run every test: nnlib's unit tests, nbval over every notebook in book/,
+## and the browser test when Chromium is installed and the book is built.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env tests book
+
+## Re-execute the notebooks in place after editing them (stores outputs and widget state).
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
+
+## Open the notebooks in JupyterLab.
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+bench: $(STAMP)
+	@ls benchmarks/*.py >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf _build
