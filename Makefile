@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: book test unit nbval browser execute lab bench clean env
+.PHONY: book test execute lab bench clean env
 
 env: $(STAMP)
 
@@ -19,8 +19,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
+ASSETS := assets/node_modules/.package-lock.json
+
+# MathJax, from the npm lock file: the book serves it itself (no CDN).
+$(ASSETS): assets/package.json assets/package-lock.json
+	npm ci --prefix assets --no-audit --no-fund --loglevel=error
+	@touch $(ASSETS)
+
 ## Build the HTML book into _build/html (warnings are errors).
-book: $(STAMP)
+book: $(STAMP) $(ASSETS)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 

@@ -10,7 +10,9 @@ from .losses import *  # noqa: F401,F403
 from .module import Module, Parameter, Sequential
 from .layers import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
-from . import optim, gradcheck, data, metrics, train  # noqa: F401
+from . import optim, gradcheck, data, metrics, train, init, sizes  # noqa: F401
+from . import diagnostics, clip  # noqa: F401  (deep networks chapter)
+from . import autograd  # noqa: F401  (backpropagation chapter)
 
 __version__ = "0.1.0"
 
@@ -20,5 +22,7 @@ __all__ = (
     + losses.__all__
     + layers.__all__  # noqa: F405
     + norm.__all__  # noqa: F405
-    + ["optim", "gradcheck", "data", "metrics", "train"]
+    + ["optim", "gradcheck", "data", "metrics", "train", "init", "sizes"]
 )
+__all__ += ["diagnostics", "clip"]  # deep networks chapter
+__all__ += ["autograd"]  # backpropagation chapter

@@ -21,7 +21,7 @@ import numpy as np
 from ._validate import as_float_array, as_rng, check_nonempty, check_number
 from .data import batches
 
-__all__ = ["fit", "evaluate", "predict", "History", "TrainingDiverged", "StopTraining"]
+__all__ = ["fit", "evaluate", "predict", "History", "TrainingDiverged", "StopTraining", "EarlyStopping"]
 
 
 class TrainingDiverged(FloatingPointError, RuntimeError):
@@ -39,6 +39,85 @@ class TrainingDiverged(FloatingPointError, RuntimeError):
 class StopTraining(Exception):
     """Raise from a callback to end :func:`fit` cleanly after the current epoch
     (early stopping); the message becomes ``history.stop_reason``."""
+
+
+class EarlyStopping:
+    """Callback for :func:`fit`: stop when a monitored value stops improving.
+
+    Parameters
+    ----------
+    model : Module
+        The model being trained; its parameters are saved at the best epoch.
+    monitor : str
+        A key of the epoch's logs, e.g. ``"val_loss"`` (needs validation data).
+    mode : {"min", "max"}
+        Whether smaller (a loss) or larger (an accuracy) is better.
+    patience : int
+        Stop after this many epochs in a row without improvement.
+    min_delta : float
+        The smallest change that counts as an improvement.
+    restore_best : bool
+        Put the parameters of the best epoch back into ``model`` when stopping.
+
+    Attributes
+    ----------
+    best : float
+        The best value seen; ``best_epoch`` (0-based) is when.
+    stopped_epoch : int or None
+        The epoch after which training was stopped (None if it was not).
+
+    Notes
+    -----
+    If ``fit`` runs out of epochs before the patience is used up, nothing is
+    restored; call :meth:`restore` to go back to the best epoch anyway.
+
+    Examples
+    --------
+    >>> stopper = EarlyStopping(model, patience=10)                  # doctest: +SKIP
+    >>> fit(model, loss, opt, X, y, 500, X_val=Xv, y_val=yv,
+    ...     callbacks=[stopper])                                    # doctest: +SKIP
+    """
+
+    def __init__(self, model, monitor="val_loss", mode="min", patience=5, min_delta=0.0, restore_best=True):
+        for name in ("state_dict", "load_state_dict"):
+            if not callable(getattr(model, name, None)):
+                raise TypeError(f"model must have {name}() (an nnlib Module), got {type(model).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f'mode must be "min" (a loss) or "max" (an accuracy), got {mode!r}')
+        self.model, self.monitor, self.mode = model, str(monitor), mode
+        self.patience = check_number(patience, "patience", low=1, integer=True)
+        self.min_delta = float(check_number(min_delta, "min_delta", low=0.0))
+        self.restore_best = bool(restore_best)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch, self.stopped_epoch, self.wait, self._best_state = None, None, 0, None
+
+    def _improved(self, value) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def __call__(self, epoch, logs) -> None:
+        if self.monitor not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not in the logs {sorted(logs)}; "
+                             f"\"val_...\" keys need X_val and y_val in fit")
+        value = float(logs[self.monitor])
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self._best_state = self.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            if self.restore_best:
+                self.restore()
+            raise StopTraining(f"early stopping: {self.monitor} did not improve for {self.patience} epochs; "
+                               f"best {self.best:.4g} in epoch {self.best_epoch + 1}")
+
+    def restore(self) -> None:
+        """Load the parameters saved at the best epoch into the model."""
+        if self._best_state is None:
+            raise RuntimeError("EarlyStopping has seen no epoch yet; nothing to restore")
+        self.model.load_state_dict(self._best_state)
 
 
 class History(dict):

@@ -3,12 +3,24 @@
 ``live(experiment)`` builds one control per :class:`~nnlib.experiments.Control`
 and redraws the experiment's figure whenever a control changes. Only the
 widget classes shared by ipywidgets 7.7 (what Colab ships) and 8 are used.
+
+The value it returns displays as a live widget in Jupyter, JupyterLab and
+Colab, and carries a second representation, ``text/html``: a placeholder that
+the HTML book (which has no kernel) replaces at build time with controls over
+frames precomputed for the experiment's ``static`` controls. Which of the two
+a page shows is decided by the book's configuration (myst-nb's mime-type
+priority), not by the notebook.
 """
 from __future__ import annotations
 
+import html
+import json
+
 from .experiments.core import Control, Experiment
 
-__all__ = ["live", "make_control"]
+__all__ = ["live", "make_control", "LiveExperiment", "static_placeholder"]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def make_control(control: Control):
@@ -16,17 +28,58 @@ def make_control(control: Control):
     import ipywidgets as widgets
 
     style = {"description_width": "initial"}
-    layout = widgets.Layout(width="320px")
+    layout = widgets.Layout(width="300px")
     if control.options is not None:
         return widgets.Dropdown(options=list(control.options), value=control.default,
                                 description=control.label, style=style, layout=layout)
-    cls = widgets.IntSlider if all(float(v).is_integer() for v in (control.low, control.high, control.step, control.default)) \
-        and isinstance(control.default, int) else widgets.FloatSlider
+    integer = all(isinstance(v, int) and not isinstance(v, bool)
+                  for v in (control.low, control.high, control.step, control.default))
+    cls = widgets.IntSlider if integer else widgets.FloatSlider
     return cls(value=control.default, min=control.low, max=control.high, step=control.step,
                description=control.label, continuous_update=False, style=style, layout=layout)
 
 
-def live(experiment: Experiment, **initial):
+def static_placeholder(experiment: Experiment, params: dict) -> str:
+    """The ``text/html`` the HTML book replaces with its kernel-free version."""
+    data = html.escape(json.dumps(params, sort_keys=True), quote=True)
+    return (
+        f'<div class="nnbook-experiment" data-experiment="{html.escape(experiment.name)}" '
+        f'data-params="{data}"><p><em>{html.escape(experiment.title)}</em>: this experiment '
+        "has live controls when the notebook runs in Jupyter or Colab.</p></div>"
+    )
+
+
+class LiveExperiment:
+    """What :func:`live` returns: the widget plus the static placeholder.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+    controls : dict
+        Control name to its widget; setting ``controls[name].value`` redraws.
+    results : list of dict
+        What each update computed, newest last (the tests look at it).
+    """
+
+    def __init__(self, experiment: Experiment, widget, controls: dict, results: list, params: dict):
+        self.experiment = experiment
+        self.widget = widget
+        self.controls = controls
+        self.results = results
+        self._params = params
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/plain": f"<live experiment {self.experiment.name!r}: {self.experiment.title}>",
+            "text/html": static_placeholder(self.experiment, self._params),
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+        }
+
+    def __repr__(self) -> str:
+        return f"LiveExperiment({self.experiment.name!r}, controls={sorted(self.controls)})"
+
+
+def live(experiment: Experiment, **initial) -> LiveExperiment:
     """Controls and a figure that is redrawn whenever a control moves.
 
     Parameters
@@ -37,10 +90,8 @@ def live(experiment: Experiment, **initial):
 
     Returns
     -------
-    ipywidgets.VBox
-        Display it (it is the value of the cell). ``box.controls`` maps each
-        control name to its widget and ``box.results`` records what the last
-        update computed, which is what the tests look at.
+    LiveExperiment
+        Display it (make it the value of the cell).
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -64,8 +115,8 @@ def live(experiment: Experiment, **initial):
         plt.show()
 
     out = widgets.interactive_output(update, controls)
-    box = widgets.VBox([widgets.HTML(f"<b>{experiment.title}</b>"),
-                        widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")), out])
-    box.controls = controls
-    box.results = results
-    return box
+    box = widgets.VBox([widgets.HTML(f"<b>{html.escape(experiment.title)}</b>"),
+                        widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                        out])
+    params = {**experiment.defaults(), **initial}
+    return LiveExperiment(experiment, box, controls, results, params)

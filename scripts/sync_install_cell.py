@@ -23,10 +23,12 @@ def repository_url() -> str:
 
 def install_source(url: str) -> str:
     return (
-        "# Installs nnlib, the book's library, when it is missing (as on Colab); does nothing otherwise.\n"
-        "import importlib.util\n"
+        "# Installs nnlib, the book's library, when it is missing (as on a fresh Colab runtime);\n"
+        "# does nothing where nnlib is installed. NNLIB_SOURCE may name another source (a local checkout).\n"
+        "import importlib.util, os\n"
         "if importlib.util.find_spec(\"nnlib\") is None:\n"
-        f"    %pip install --quiet \"nnlib @ git+{url}\""
+        f"    source = os.environ.get(\"NNLIB_SOURCE\", \"nnlib @ git+{url}\")\n"
+        "    %pip install --quiet \"{source}\""
     )
 
 

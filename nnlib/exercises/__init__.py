@@ -58,7 +58,7 @@ from .core import (GRADING_ENV, KINDS, Case, Exercise, all_exercises, check, exe
 from .display import CheckResult, Hint, Solution
 
 #: Chapters with exercises, in book order (module names in this package).
-CHAPTERS = ("neuron",)
+CHAPTERS = ("neuron", "deep", "introduction", "losses", "gradient_descent")
 
 for _chapter in CHAPTERS:
     importlib.import_module(f"{__name__}.{_chapter}")

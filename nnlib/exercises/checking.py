@@ -74,14 +74,21 @@ def expected_output(ex: Exercise, case: Case | None = None):
 
 
 def unchanged_bug(ex: Exercise, fn) -> bool:
-    """True if ``fn`` compiles to the very buggy function of a bug exercise."""
+    """True if ``fn`` compiles to the very buggy function of a bug exercise.
+
+    The buggy source is compiled alone and as in the starter cell (after its
+    imports: Python compiles ``np.dot(...)`` differently when ``np`` is
+    imported in the same cell).
+    """
     code = getattr(fn, "__code__", None)
     if ex.kind != "bug" or type(code).__name__ != "code":
         return False
-    for const in compile(ex.buggy, "<buggy>", "exec").co_consts:
-        if type(const) is type(code) and const.co_name == ex.answer_name:
-            return (code.co_code, code.co_names, code.co_varnames, code.co_consts) == (
-                const.co_code, const.co_names, const.co_varnames, const.co_consts)
+    mine = (code.co_code, code.co_names, code.co_varnames, code.co_consts)
+    for source in (ex.buggy, ex.starter_code()):
+        for const in compile(source, "<buggy>", "exec").co_consts:
+            if type(const) is type(code) and const.co_name == ex.answer_name and mine == (
+                    const.co_code, const.co_names, const.co_varnames, const.co_consts):
+                return True
     return False
 
 

@@ -88,7 +88,7 @@ def draw_neuron(result: dict, fig) -> None:
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
     ax.set_title(f"{result['gate']}: {result['correct']} of 4 points on the right side")
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
 
 
 neuron_experiment = Experiment(

@@ -1,0 +1,178 @@
+"""Sphinx extension of the book: everything the HTML needs, served locally.
+
+At the end of an HTML build it
+
+* copies MathJax from ``assets/node_modules/mathjax`` (installed by
+  ``npm ci --prefix assets`` from the lock file) into ``_static/mathjax``, so
+  that no page loads anything from a CDN;
+* replaces each experiment placeholder (the ``text/html`` that
+  :func:`nnlib.widgets.live` emits beside its live widget) with controls that
+  work without a kernel: frames of the experiment's figure precomputed here,
+  at build time, for every value of its ``static`` controls, and a small
+  script that shows the frame matching the controls.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from itertools import product
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MATHJAX_SRC = ROOT / "assets" / "node_modules" / "mathjax" / "es5"
+MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "a11y", "ui", "adaptors"]
+MAX_VALUES = 25  # frames per numeric control
+PLACEHOLDER = re.compile(
+    r'<div class="nnbook-experiment" data-experiment="([^"]+)" data-params="([^"]*)">.*?</div>', re.S)
+
+SCRIPT = r"""
+// Kernel-free experiments: show the precomputed frame that matches the controls.
+document.querySelectorAll(".nnbook-static").forEach(function (box) {
+  var spec = JSON.parse(box.getAttribute("data-spec"));
+  var img = box.querySelector("img");
+  var inputs = box.querySelectorAll("[data-control]");
+  function update() {
+    var index = 0;
+    inputs.forEach(function (input, i) {
+      var k = parseInt(input.value, 10);
+      var out = box.querySelector('[data-value-of="' + input.getAttribute("data-control") + '"]');
+      if (out) { out.textContent = spec.controls[i].labels[k]; }
+      index += k * spec.controls[i].stride;
+    });
+    img.src = spec.base + spec.frames[index];
+    img.alt = spec.title + ": " + Array.prototype.map.call(inputs, function (input, i) {
+      return spec.controls[i].name + " = " + spec.controls[i].labels[parseInt(input.value, 10)];
+    }).join(", ");
+  }
+  inputs.forEach(function (input) { input.addEventListener("input", update); });
+  update();
+});
+"""
+
+
+def copy_mathjax(outdir: Path) -> None:
+    if not MATHJAX_SRC.exists():
+        raise RuntimeError(f"MathJax is missing at {MATHJAX_SRC}: run `npm ci --prefix assets` (make book does)")
+    target = outdir / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        src, dst = MATHJAX_SRC / part, target / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+
+
+def _label(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render_frames(name: str, params: dict, outdir: Path) -> dict:
+    """Draw every frame of one experiment; returns the spec the script reads."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from nnlib.experiments import REGISTRY
+
+    experiment = REGISTRY[name]
+    controls = [c for c in experiment.controls if c.name in experiment.static]
+    values = [c.values(MAX_VALUES) for c in controls]
+    folder = outdir / "_static" / "experiments" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for combo in product(*values):
+        chosen = dict(params, **{c.name: v for c, v in zip(controls, combo)})
+        fig = experiment.figure(**chosen)
+        fname = f"frame{len(frames):03d}.png"
+        fig.savefig(folder / fname, dpi=80, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        frames.append(fname)
+    strides, stride = [], 1
+    for vals in reversed(values):
+        strides.insert(0, stride)
+        stride *= len(vals)
+    start = [vals.index(params[c.name]) if params[c.name] in vals else
+             min(range(len(vals)), key=lambda i: abs(vals[i] - params[c.name]))
+             for c, vals in zip(controls, values)]
+    return {
+        "title": experiment.title, "frames": frames, "start": start,
+        "controls": [{"name": c.name, "label": c.label, "labels": [_label(v) for v in vals], "stride": s}
+                     for c, vals, s in zip(controls, values, strides)],
+        "fixed": {k: v for k, v in params.items() if k not in experiment.static},
+    }
+
+
+def static_html(name: str, spec: dict, prefix: str) -> str:
+    rows = []
+    for i, c in enumerate(spec["controls"]):
+        rows.append(
+            f'<label class="nnbook-control" style="display:inline-block;margin:0 1.5em 0.5em 0">{html.escape(c["label"])} '
+            f'<input type="range" min="0" max="{len(c["labels"]) - 1}" step="1" value="{spec["start"][i]}" '
+            f'data-control="{html.escape(c["name"])}" aria-label="{html.escape(c["label"])}"> '
+            f'<output data-value-of="{html.escape(c["name"])}" style="display:inline-block;min-width:3em">{html.escape(c["labels"][spec["start"][i]])}</output></label>')
+    fixed = ", ".join(f"{k} = {_label(v)}" for k, v in spec["fixed"].items())
+    payload = dict(spec, base=f"{prefix}_static/experiments/{name}/")
+    first = sum(s * c["stride"] for s, c in zip(spec["start"], spec["controls"]))
+    return (
+        f'<div class="nnbook-static" data-experiment="{html.escape(name)}" '
+        f'data-spec="{html.escape(json.dumps(payload), quote=True)}">'
+        f'<div class="nnbook-controls">{"".join(rows)}</div>'
+        f'<img src="{prefix}_static/experiments/{name}/{spec["frames"][first]}" alt="{html.escape(spec["title"])}" '
+        'style="max-width:100%;height:auto">'
+        f'<p class="nnbook-note">Frames computed when the book was built; other settings are fixed '
+        f'({html.escape(fixed)}). Open the notebook in Colab or Jupyter (rocket icon above) '
+        'to move every control live.</p></div>'
+    )
+
+
+def build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    copy_mathjax(outdir)
+    (outdir / "_static" / "nnbook-experiments.js").write_text(SCRIPT)
+    cache: dict = {}
+    for page in sorted(outdir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if "nnbook-experiment" not in text:
+            continue
+        prefix = "../" * (len(page.relative_to(outdir).parts) - 1)
+
+        def replace(match):
+            name, params = match.group(1), json.loads(html.unescape(match.group(2)))
+            key = (name, json.dumps(params, sort_keys=True))
+            if key not in cache:
+                cache[key] = render_frames(name, params, outdir)
+            return static_html(name, cache[key], prefix)
+
+        new = PLACEHOLDER.sub(replace, text)
+        new = new.replace("</body>", f'<script src="{prefix}_static/nnbook-experiments.js"></script></body>', 1)
+        page.write_text(new, encoding="utf-8")
+
+
+def set_theme_defaults(app, config) -> None:
+    """A definite colour mode: the theme logs a console error when it has none."""
+    config.html_context.setdefault("default_mode", "auto")
+
+
+def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated script tags (sphinx-thebe registers its inline config twice,
+    and the second ``const`` declaration is a console error in the browser)."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        attributes = {k: v for k, v in getattr(script, "attributes", {}).items() if k != "priority"}
+        key = (getattr(script, "filename", str(script)) or "", repr(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("config-inited", set_theme_defaults)
+    app.connect("html-page-context", dedupe_scripts)
+    app.connect("build-finished", build_finished)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

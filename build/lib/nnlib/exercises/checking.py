@@ -1,0 +1,155 @@
+"""Running a reader's answer on an exercise's cases and judging it.
+
+Used by :meth:`Exercise.check` in the notebook. The grader's runner uses
+:func:`call_answer`, :func:`describe_exception`, :func:`normalize_choice` and
+:func:`unchanged_bug` too, so that a notebook check and a grade agree.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+
+from .compare import compare, fmt_number, scalar_problem
+from .core import Case, Exercise, grading_mode
+from .display import CheckResult
+
+__all__ = ["check_answer", "call_answer", "expected_output", "describe_exception",
+           "normalize_choice", "unchanged_bug", "is_blank"]
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+_MAX_NOTES = 3
+
+
+def is_blank(answer) -> bool:
+    """A starter left as it was: ``...`` (Ellipsis) or ``None``."""
+    return answer is None or answer is Ellipsis
+
+
+def describe_exception(exc: BaseException, limit: int = 200) -> str:
+    """``"TypeError: message"``, one line, truncated, without memory addresses."""
+    try:
+        msg = str(exc)
+    except Exception:  # a hostile __str__
+        msg = "<message could not be printed>"
+    msg = _ADDRESS.sub("0x…", " ".join(msg.split()))
+    if len(msg) > limit:
+        msg = msg[: limit - 1] + "…"
+    name = type(exc).__name__
+    return f"{name}: {msg}" if msg else name
+
+
+def _fresh(args: tuple) -> tuple:
+    return tuple(np.array(a, copy=True) if type(a) is np.ndarray else a for a in args)
+
+
+def call_answer(fn, args: tuple):
+    """Call ``fn(*copies of args)``; return ``(output, exception, warning texts)``.
+
+    Warnings are recorded, never raised, and numpy's floating-point error
+    state is the default one (overflow warns) whatever the notebook set.
+    """
+    with warnings.catch_warnings(record=True) as caught, np.errstate(
+            over="warn", divide="warn", invalid="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            out, err = fn(*_fresh(args)), None
+        except (Exception, SystemExit) as exc:
+            out, err = None, exc
+    texts = []
+    for w in caught:
+        text = f"{getattr(w.category, '__name__', 'Warning')}: {' '.join(str(w.message).split())[:150]}"
+        if text not in texts:
+            texts.append(text)
+    return out, err, texts
+
+
+def expected_output(ex: Exercise, case: Case | None = None):
+    """The reference answer for a case (or for a value/choice exercise)."""
+    ref = ex.reference_function()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return ref(*_fresh(case.args)) if case is not None else ref()
+
+
+def unchanged_bug(ex: Exercise, fn) -> bool:
+    """True if ``fn`` compiles to the very buggy function of a bug exercise.
+
+    The buggy source is compiled alone and as in the starter cell (after its
+    imports: Python compiles ``np.dot(...)`` differently when ``np`` is
+    imported in the same cell).
+    """
+    code = getattr(fn, "__code__", None)
+    if ex.kind != "bug" or type(code).__name__ != "code":
+        return False
+    mine = (code.co_code, code.co_names, code.co_varnames, code.co_consts)
+    for source in (ex.buggy, ex.starter_code()):
+        for const in compile(source, "<buggy>", "exec").co_consts:
+            if type(const) is type(code) and const.co_name == ex.answer_name and mine == (
+                    const.co_code, const.co_names, const.co_varnames, const.co_consts):
+                return True
+    return False
+
+
+def normalize_choice(answer, options: dict):
+    """``(key, None)`` for a valid choice such as ``"a"``, ``"(A)"`` or ``True``; else ``(None, problem)``."""
+    keys = {str(k).lower(): k for k in options}
+    listed = ", ".join(repr(k) for k in options)
+    if type(answer) is bool and str(answer).lower() in keys:
+        return keys[str(answer).lower()], None
+    if type(answer) is not str:
+        return None, f"expected one of {listed} as a string, got {type(answer).__name__}"
+    key = answer.strip().strip("()").strip().lower()
+    if key not in keys:
+        return None, f"{answer[:20]!r} is not one of the options {listed}"
+    return keys[key], None
+
+
+def check_answer(ex: Exercise, answer) -> CheckResult:
+    """Judge ``answer`` for ``ex`` on its public cases."""
+    if grading_mode():
+        return CheckResult(ex.id, "grading")
+    if is_blank(answer):
+        return CheckResult(ex.id, "not_attempted")
+    if ex.runs_code:
+        return _check_function(ex, answer)
+    expected = expected_output(ex)
+    if ex.kind == "value":
+        problem = scalar_problem(answer)
+        if problem is None and compare(expected, answer, output="scalar", rtol=ex.rtol,
+                                       atol=ex.atol, show_values=False):
+            problem = f"{fmt_number(float(answer))} is not the right value"
+    else:
+        key, problem = normalize_choice(answer, ex.options)
+        if problem is None and key != expected:
+            problem = f"({key}) is not the right choice"
+    return CheckResult(ex.id, "incorrect", problem) if problem else CheckResult(ex.id, "correct")
+
+
+def _check_function(ex: Exercise, fn) -> CheckResult:
+    if not callable(fn):
+        return CheckResult(ex.id, "incorrect", f"{ex.answer_name} should be a function, got {type(fn).__name__}")
+    if unchanged_bug(ex, fn):
+        return CheckResult(ex.id, "not_attempted", f"{ex.answer_name} is still the buggy original")
+    cases = ex.public_cases()
+    passed, first_failure, notes, seen = 0, "", [], set()
+    for i, case in enumerate(cases):
+        out, err, warns = call_answer(fn, case.args)
+        for w in warns:
+            if w not in seen and len(notes) < _MAX_NOTES:
+                seen.add(w)
+                notes.append(f"your code emitted {w} (case '{case.name}'); this does not count against you")
+        if err is not None:
+            if i == 0 and isinstance(err, NotImplementedError):
+                return CheckResult(ex.id, "not_attempted")
+            problem = f"your function raised {describe_exception(err)}"
+        else:
+            rtol, atol = ex.tolerances(case)
+            problem = compare(expected_output(ex, case), out, output=ex.output, rtol=rtol, atol=atol)
+        if problem is None:
+            passed += 1
+        elif not first_failure:
+            first_failure = f"case '{case.name}': {problem}"
+    status = "correct" if passed == len(cases) else "incorrect"
+    return CheckResult(ex.id, status, first_failure, passed, len(cases), tuple(notes))

@@ -1,0 +1,115 @@
+"""Reading submitted notebooks: tolerant JSON parsing, cell roles, magics.
+
+A submission may be truncated, hand-edited or not a notebook at all; the
+grader grades what can be read. :func:`read_notebook` never raises: it returns
+the cells it could recover and a list of problems in plain words.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+__all__ = ["read_notebook", "cell_source", "cell_role", "strip_magics", "MAX_NOTEBOOK_BYTES"]
+
+MAX_NOTEBOOK_BYTES = 20_000_000
+_CELL_START = re.compile(r'\{\s*"cell_type"')
+_CELL_MAGIC = re.compile(r"^%%(\w+)")
+_KEEP_BODY_MAGICS = {"time", "timeit", "capture"}
+_LINE_MAGIC = re.compile(r"^(\s*)([%!])")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*=\s*[%!]")
+_TIMED_LINE = re.compile(r"^(\s*)%(?:time|timeit)\s+(.*)$")
+
+
+def _salvage_cells(text: str) -> list:
+    """Complete cell objects of a broken notebook, up to the first damage that can't be skipped."""
+    start = text.find('"cells"')
+    if start < 0:
+        return []
+    decoder, cells = json.JSONDecoder(), []
+    m = _CELL_START.search(text, start)
+    while m:
+        try:
+            obj, end = decoder.raw_decode(text, m.start())
+        except json.JSONDecodeError:
+            m = _CELL_START.search(text, m.start() + 1)
+            continue
+        if isinstance(obj, dict):
+            cells.append(obj)
+        m = _CELL_START.search(text, end)
+    return cells
+
+
+def read_notebook(data: bytes):
+    """Return ``(cells, problems)`` for the bytes of a ``.ipynb`` file."""
+    problems = []
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        return [], [f"the notebook is {len(data)} bytes, more than the {MAX_NOTEBOOK_BYTES} accepted"]
+    text = data.decode("utf-8", errors="replace")
+    if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
+        problems.append("the notebook is not valid UTF-8; unreadable characters were replaced")
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        cells = _salvage_cells(text)
+        problems.append(f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                        f"{len(cells)} complete cell(s) could be read and were run")
+        return cells, problems
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return [], problems + ["the file is JSON but not a notebook (no list of cells)"]
+    cells = [c for c in nb["cells"] if isinstance(c, dict)]
+    if len(cells) != len(nb["cells"]):
+        problems.append("some cells are not JSON objects and were skipped")
+    return cells, problems
+
+
+def cell_source(cell: dict) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def cell_role(cell: dict):
+    """``(exercise_id, role)`` from ``metadata.nnbook``, or ``(None, None)``."""
+    meta = cell.get("metadata")
+    tag = meta.get("nnbook") if isinstance(meta, dict) else None
+    if not isinstance(tag, dict):
+        return None, None
+    ex, role = tag.get("exercise"), tag.get("role")
+    return (ex if isinstance(ex, str) else None), (role if isinstance(role, str) else None)
+
+
+def strip_magics(src: str):
+    """Plain Python for an IPython cell: ``(code, None)`` or ``(None, reason)`` to skip it.
+
+    A cell that compiles as it is is returned unchanged. Otherwise:
+
+    ``%%time``/``%%timeit``/``%%capture`` cells run their body; other cell
+    magics (``%%bash``, ``%%writefile`` ...) are skipped. ``%time stmt`` runs
+    ``stmt``; other ``%`` and ``!`` lines become ``pass`` (or ``name = None``).
+    """
+    try:
+        compile(src, "<cell>", "exec")
+        return src, None  # plain Python: nothing to strip
+    except Exception:  # SyntaxError, or a source too deep to compile
+        pass
+    lines = src.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None:
+        m = _CELL_MAGIC.match(lines[first].strip())
+        if m:
+            if m.group(1) not in _KEEP_BODY_MAGICS:
+                return None, f"cell magic %%{m.group(1)} is not run by the grader"
+            lines = lines[first + 1:]
+    out = []
+    for line in lines:
+        timed, assigned, magic = _TIMED_LINE.match(line), _ASSIGNED_MAGIC.match(line), _LINE_MAGIC.match(line)
+        if timed:
+            out.append(timed.group(1) + timed.group(2))
+        elif assigned:
+            out.append(f"{assigned.group(1)}{assigned.group(2)} = None")
+        elif magic:
+            out.append(magic.group(1) + "pass")
+        else:
+            out.append(line)
+    return "\n".join(out), None

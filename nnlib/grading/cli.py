@@ -1,0 +1,78 @@
+"""The ``nnbook`` command: ``release``, ``grade`` and ``merge``.
+
+::
+
+    nnbook release OUT/ [--book book/]
+    nnbook grade SUBMISSIONS/ --out RESULTS/ [--jobs N] [--shard K/N] [--timeout S]
+                 [--cpu S] [--mem MB] [--seed SECRET] [--chapters neuron,...]
+    nnbook merge PART1.csv PART2.csv ... --out gradebook.csv
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def _shard(text: str):
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard must look like K/N (e.g. 1/4), got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"--shard K/N needs 1 <= K <= N, got {text!r}")
+    return k, n
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nnbook", description="Release and grade the book's exercises.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("release", help="student copies of the chapter notebooks + manifest.json")
+    r.add_argument("out")
+    r.add_argument("--book", default="book", help="folder of the chapter notebooks (default: book)")
+    g = sub.add_parser("grade", help="grade a folder of submissions")
+    g.add_argument("submissions", help="SUBMISSIONS/<student>/*.ipynb or SUBMISSIONS/<student>.ipynb")
+    g.add_argument("--out", required=True, help="results folder (gradebook.csv, feedback/)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument("--shard", type=_shard, help="grade only shard K of N (by sha256 of the student id)")
+    g.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per submission")
+    g.add_argument("--cpu", type=int, help="CPU seconds per submission (default: the timeout)")
+    g.add_argument("--mem", type=int, default=2048, help="memory cap in MB (address space)")
+    g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
+                   help="secret seed of the hidden cases (default: $NNBOOK_SEED)")
+    g.add_argument("--chapters", help="comma-separated chapters to grade (default: all)")
+    m = sub.add_parser("merge", help="merge partial gradebooks (shards) into one")
+    m.add_argument("parts", nargs="+")
+    m.add_argument("--out", required=True)
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "release":
+        from .release import release
+        manifest = release(args.out, book=args.book)
+        n = sum(len(c["exercises"]) for c in manifest["chapters"].values())
+        print(f"released {len(manifest['chapters'])} notebook(s) with {n} exercise(s) to {args.out}")
+    elif args.command == "grade":
+        from .grade import grade
+        from .sandbox import Limits
+        if args.jobs < 1 or args.timeout <= 0 or args.mem < 256:
+            print("nnbook grade: --jobs must be >= 1, --timeout > 0 and --mem >= 256", file=sys.stderr)
+            return 2
+        cpu = args.cpu if args.cpu is not None else max(1, int(args.timeout))
+        limits = Limits(wall_s=args.timeout, cpu_s=cpu, mem_mb=args.mem)
+        chapters = tuple(args.chapters.split(",")) if args.chapters else None
+        grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits,
+              secret=args.seed, chapters=chapters)
+    else:
+        from .report import merge_gradebooks
+        rows = merge_gradebooks(args.parts, args.out)
+        print(f"merged {len(args.parts)} gradebook(s): {len(rows)} row(s) -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""The exercise framework: every registered exercise accepts its reference and refuses wrong answers.
+
+Chapter authors: add the wrong answers of your chapter's exercises to
+``WRONG_ANSWERS`` below (at least three each: off by one, wrong sign, wrong
+shape/axis, a lying ndarray subclass ...); the tests are parametrised over the
+registry, so nothing else is needed.
+"""
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from nnlib.exercises import CHAPTERS, all_exercises, check, exercise, hint, solution
+from nnlib.exercises.checking import unchanged_bug
+from nnlib.exercises.compare import compare, fmt_array, fmt_number, type_problem
+
+
+def _sig(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class LyingArray(np.ndarray):
+    """An ndarray subclass claiming to equal everything."""
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    __ne__ = lambda self, other: np.zeros(np.shape(self), dtype=bool)  # noqa: E731
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __float__(self):
+        return 0.5
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(1)
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+class LyingStr(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+def _fix(buggy: str, old: str, new: str):
+    ns = {"np": np, "sigmoid": _sig}
+    exec(buggy.replace(old, new), ns)
+    return ns["forward"]
+
+
+BUGGY_FORWARD = exercise("neuron.ex5").buggy
+
+WRONG_ANSWERS = {
+    "neuron.ex1": [
+        ("no activation", lambda x, w, b: float(np.dot(w, x) + b)),
+        ("wrong sign", lambda x, w, b: float(_sig(-(np.dot(w, x) + b)))),
+        ("bias ignored", lambda x, w, b: float(_sig(np.dot(w, x)))),
+        ("not summed (wrong axis)", lambda x, w, b: _sig(w * x + b)),
+        ("shape (1,) instead of a number", lambda x, w, b: np.array([_sig(np.dot(w, x) + b)])),
+        ("overflows to nan", lambda x, w, b: np.exp(np.dot(w, x) + b) / (1 + np.exp(np.dot(w, x) + b))),
+        ("lying float subclass", lambda x, w, b: LyingFloat(0.0)),
+        ("lying ndarray subclass", lambda x, w, b: np.zeros(()).view(LyingArray)),
+        ("always-equal object", lambda x, w, b: AlwaysEqual()),
+        ("a boolean", lambda x, w, b: True),
+    ],
+    "neuron.ex2": [
+        ("no bias", lambda X, W, b: X @ W),
+        ("bias subtracted", lambda X, W, b: X @ W - b),
+        ("transposed", lambda X, W, b: (X @ W + b).T),
+        ("squeezed (batch of one)", lambda X, W, b: np.squeeze(X @ W + b)),
+        ("float64 promotion", lambda X, W, b: (X @ W + b).astype(np.float64)),
+        ("summed over the batch axis", lambda X, W, b: (X[:, :, None] * W[None]).sum(axis=0) + b),
+        ("an activation not asked for", lambda X, W, b: _sig(X @ W + b)),
+        ("a list", lambda X, W, b: (X @ W + b).tolist()),
+        ("lying ndarray subclass", lambda X, W, b: np.zeros((len(X), W.shape[1]), X.dtype).view(LyingArray)),
+        ("right values in a subclass", lambda X, W, b: (X @ W + b).view(LyingArray)),
+        ("always-equal object", lambda X, W, b: AlwaysEqual()),
+    ],
+    "neuron.ex3": [
+        ("weights only", 784 * 16), ("off by one", 784 * 16 + 15), ("plus one", 784 * 16 + 17),
+        ("inputs plus units", 784 + 16), ("a string", "12560"), ("a boolean", True),
+        ("an array of shape (1,)", np.array([12560.0])), ("lying float subclass", LyingFloat(0.0)),
+        ("always-equal object", AlwaysEqual()),
+    ],
+    "neuron.ex4": [
+        ("a circle", "b"), ("a point", "c"), ("the plane", "(d)"), ("not an option", "e"),
+        ("a number", 1), ("a boolean", True), ("lying str subclass", LyingStr("b")),
+        ("always-equal object", AlwaysEqual()),
+    ],
+    "neuron.ex5": [
+        ("the bug kept, rewritten", lambda X, W1, b1, W2, b2: _sig((_sig(X @ W1) + b1) @ W2 + b2)),
+        ("no output activation", _fix(BUGGY_FORWARD, "return sigmoid(Z2)", "return Z2")),
+        ("no hidden activation", _fix(BUGGY_FORWARD, "A1 = sigmoid(Z1) + b1", "A1 = Z1 + b1")),
+        ("b2 after the activation", _fix(BUGGY_FORWARD.replace("A1 = sigmoid(Z1) + b1", "A1 = sigmoid(Z1 + b1)"),
+                                          "Z2 = np.dot(A1, W2) + b2\n    return sigmoid(Z2)",
+                                          "return sigmoid(np.dot(A1, W2)) + b2")),
+        ("wrong sign", lambda X, W1, b1, W2, b2: _sig(-(_sig(X @ W1 + b1) @ W2 + b2))),
+        ("shape (N,) instead of (N, 1)", lambda X, W1, b1, W2, b2: _sig(_sig(X @ W1 + b1) @ W2 + b2).ravel()),
+        ("(in, out) layout mixed up", lambda X, W1, b1, W2, b2:
+            _sig(np.dot(W2.T, _sig(np.dot(W1.T, X.T) + b1[:, None])) + b2[:, None])),
+        ("float64 promotion", lambda X, W1, b1, W2, b2: _sig(_sig(X @ W1 + b1) @ W2 + b2).astype(np.float64)),
+        ("lying ndarray subclass", lambda X, W1, b1, W2, b2:
+            np.zeros((len(X), W2.shape[1]), X.dtype).view(LyingArray)),
+        ("always-equal object", lambda X, W1, b1, W2, b2: AlwaysEqual()),
+    ],
+}
+
+EXERCISES = all_exercises()
+IDS = [ex.id for ex in EXERCISES]
+WRONG = [(ex_id, label, ans) for ex_id, answers in WRONG_ANSWERS.items() for label, ans in answers]
+
+
+def reference_answer(ex):
+    ref = ex.reference_function()
+    return ref if ex.runs_code else ref()
+
+
+def starter_answer(ex):
+    ns = {}
+    exec(ex.starter_code(), ns)
+    return ns[ex.answer_name]
+
+
+def test_registry_holds_the_neuron_chapter_with_stable_ids():
+    assert CHAPTERS[0] == "neuron"
+    assert IDS[:5] == [f"neuron.ex{i}" for i in range(1, 6)]
+    assert {exercise(i).kind for i in IDS[:5]} == {"function", "value", "choice", "bug"}
+    with pytest.raises(KeyError, match="did you mean neuron.ex"):
+        exercise("neuron.exl")
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_every_exercise_has_wrong_answers_in_these_tests(ex_id):
+    assert len(WRONG_ANSWERS.get(ex_id, [])) >= 3, f"add wrong answers for {ex_id} to WRONG_ANSWERS"
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_reference_solution_passes_its_own_check(ex_id):
+    ex = exercise(ex_id)
+    result = check(ex_id, reference_answer(ex))
+    assert result.ok, repr(result)
+    assert result.passed == result.total and not result.notes
+
+
+@pytest.mark.parametrize("ex_id,label,answer", WRONG, ids=[f"{i}-{lab}" for i, lab, _ in WRONG])
+def test_wrong_answer_fails(ex_id, label, answer):
+    result = check(ex_id, answer)
+    assert result.status == "incorrect", f"{label}: {result!r}"
+    assert not result and repr(result).startswith(f"❌ {ex_id}: not yet")
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_untouched_starter_is_not_attempted(ex_id):
+    ex = exercise(ex_id)
+    for blank in (starter_answer(ex), ..., None):
+        result = check(ex_id, blank)
+        assert result.status == "not_attempted", repr(result)
+        assert repr(result).startswith(f"⏳ {ex_id}: not attempted yet")
+
+
+def test_bug_exercise_recognises_the_unchanged_original_but_not_a_fix():
+    ex = exercise("neuron.ex5")
+    assert unchanged_bug(ex, starter_answer(ex))
+    assert not unchanged_bug(ex, _fix(BUGGY_FORWARD, "A1 = sigmoid(Z1) + b1", "A1 = sigmoid(Z1 + b1)"))
+    assert check("neuron.ex5", _fix(BUGGY_FORWARD, "A1 = sigmoid(Z1) + b1", "A1 = sigmoid(Z1 + b1)")).ok
+
+
+@pytest.mark.parametrize("ex_id", [ex.id for ex in EXERCISES if ex.runs_code])
+def test_function_exercises_cover_normal_large_and_float32_cases(ex_id):
+    names = [c.name for c in exercise(ex_id).public_cases()]
+    assert len(names) >= 4 and "normal" in names and "float32" in names
+    assert any("large" in n for n in names) and any("one" in n or "D = 1" in n for n in names)
+
+
+@pytest.mark.parametrize("ex_id", [ex.id for ex in EXERCISES if ex.runs_code])
+def test_exception_in_answer_is_reported_with_type_message_and_case(ex_id):
+    def broken(*args):
+        raise ValueError("shapes do not match")
+    result = check(ex_id, broken)
+    first = exercise(ex_id).public_cases()[0].name
+    assert result.status == "incorrect"
+    assert f"case '{first}': your function raised ValueError: shapes do not match" in repr(result)
+    assert "Traceback" not in repr(result)
+
+
+def test_messages_name_the_case_and_compare_shapes_first():
+    assert repr(check("neuron.ex2", lambda X, W, b: np.squeeze(X @ W + b))) == (
+        "❌ neuron.ex2: not yet (3/4 cases) — case 'batch of one': expected shape (1, 3), got (3,)")
+    assert repr(check("neuron.ex1", exercise("neuron.ex1").reference_function())) == (
+        "✅ neuron.ex1: correct (5/5 cases)")
+    assert repr(check("neuron.ex3", 784 * 16)) == "❌ neuron.ex3: not yet — 12544 is not the right value"
+    lying = repr(check("neuron.ex2", lambda X, W, b: (X @ W + b).view(LyingArray)))
+    assert "LyingArray (a subclass of numpy.ndarray)" in lying
+
+
+def test_float32_inputs_must_give_float32_outputs():
+    result = check("neuron.ex2", lambda X, W, b: (X @ W + b).astype(np.float64))
+    assert result.passed == 3
+    assert "case 'float32': expected dtype float32, got float64" in repr(result)
+
+
+def test_value_mismatch_prints_small_arrays_at_four_significant_digits():
+    msg = compare(np.array([[0.123456, 2.0]]), np.array([[0.123456, 2.5]]))
+    assert msg.splitlines()[0] == "values differ at 1 of 2 entries; first at index (0, 1): expected 2, got 2.5"
+    assert "expected [[0.1235, 2]]" in msg and "got      [[0.1235, 2.5]]" in msg
+    assert fmt_number(12560.0) == "12560" and fmt_number(3.14159e-5) == "3.142e-05"
+    with np.printoptions(precision=1, linewidth=20):
+        assert fmt_array(np.array([1 / 3, 2 / 3])) == "[0.3333, 0.6667]"
+
+
+def test_comparison_never_calls_the_answers_eq_and_refuses_odd_dtypes():
+    assert "subclass" in type_problem(np.zeros(2).view(LyingArray), "array")
+    assert type_problem(AlwaysEqual(), "array").startswith("expected a numpy.ndarray, got ")
+    assert "AlwaysEqual" in type_problem(AlwaysEqual(), "scalar")
+    for bad in (np.zeros(2, bool), np.zeros(2, complex), np.zeros(2, object), np.zeros(2, np.float16)):
+        assert "not accepted" in compare(np.zeros(2), bad)
+    assert compare(np.zeros(2), np.array([0.0, np.nan])).startswith("values differ at 1 of 2")
+
+
+def test_check_output_is_deterministic_text_and_html():
+    answers = [exercise("neuron.ex1").reference_function(), lambda x, w, b: np.exp(np.dot(w, x)),
+               lambda x, w, b: object()]
+    for answer in answers:
+        a, b = check("neuron.ex1", answer), check("neuron.ex1", answer)
+        assert repr(a) == repr(b) and a._repr_html_() == b._repr_html_()
+        assert "0x" not in repr(a) and " at 0x" not in a._repr_html_()
+
+
+def test_warnings_and_stderr_do_not_fail_a_check(capsys):
+    def noisy(X, W, b):
+        print("debugging...", file=sys.stderr)
+        warnings.warn("just saying")
+        np.exp(np.full(2, 1000.0))  # RuntimeWarning: overflow
+        return X @ W + b
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a reader who turned warnings into errors
+        with np.errstate(all="raise"):
+            result = check("neuron.ex2", noisy)
+            naive = check("neuron.ex1", lambda x, w, b: 1 / (1 + np.exp(-(np.dot(w, x) + b))))
+    assert result.ok and naive.ok, (result, naive)
+    assert any("UserWarning: just saying" in n for n in result.notes)
+    assert any("RuntimeWarning: overflow encountered in exp" in n for n in naive.notes)
+    assert "does not count against you" in repr(naive)
+
+
+def test_answer_that_mutates_its_inputs_is_judged_on_its_output():
+    def mutating(X, W, b):
+        out = X @ W + b
+        X[:] = 0
+        b += 1
+        return out
+    assert check("neuron.ex2", mutating).ok
+
+
+def test_hints_and_solution_on_request():
+    assert repr(hint("neuron.ex1")).startswith("💡 neuron.ex1, hint 1 of 3: ")
+    assert hint("neuron.ex1", 9).level == 3 and "last hint" in repr(hint("neuron.ex1", 9))
+    ex = exercise("neuron.ex2")
+    assert ex.hint(2) == hint("neuron.ex2", 2)
+    src = repr(solution("neuron.ex2"))
+    assert "def dense_forward(X, W, b):" in src and "X @ W + b" in src
+    assert "```python" in ex.solution()._repr_markdown_()
+    with pytest.raises(ValueError):
+        ex.hint(0)
+
+
+def test_grading_mode_refuses_solutions_and_defers_checks(monkeypatch):
+    monkeypatch.setenv("NNBOOK_GRADING", "1")
+    with pytest.raises(PermissionError):
+        solution("neuron.ex1")
+    result = check("neuron.ex1", lambda x, w, b: 0.5)
+    assert result.status == "grading" and repr(result).startswith("🔒 neuron.ex1")
+
+
+def test_statements_show_options_and_buggy_code():
+    assert "- (a) a straight line" in exercise("neuron.ex4").markdown()
+    assert "A1 = sigmoid(Z1) + b1" in exercise("neuron.ex5").markdown()
+    assert exercise("neuron.ex3").starter_code() == "n_params = ...  # your answer\n"
+
+
+def test_cells_carry_metadata_and_run_as_a_notebook_would():
+    nbformat = pytest.importorskip("nbformat")
+    from nnlib.exercises.cells import exercise_cells
+    for ex in EXERCISES:
+        cells = exercise_cells(ex.id, solution=True)
+        roles = [c.metadata["nnbook"]["role"] for c in cells]
+        assert roles == ["statement", "starter", "solution", "check"]
+        assert all(c.metadata["nnbook"]["exercise"] == ex.id for c in cells)
+        assert cells[1].id == f"{ex.id.replace('.', '-')}-starter"
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nbformat.validate(nb)
+        ns = {}
+        exec(cells[1].source, ns)
+        assert eval(cells[3].source.split("\n")[-1], {**ns, "check": check}).status == "not_attempted"
+        exec(cells[2].source, ns)
+        assert eval(cells[3].source.split("\n")[-1], {**ns, "check": check}).ok
+
+
+def test_importing_exercises_needs_only_numpy():
+    code = ("import sys, nnlib; before = set(sys.modules); import nnlib.exercises; "
+            "new = set(sys.modules) - before; import json; print(json.dumps(sorted(new)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    new = json.loads(out)
+    allowed = set(sys.stdlib_module_names) | {"nnlib", "numpy"}
+    assert all(m.split(".")[0] in allowed for m in new), new
+    assert not any(m.startswith(("nnlib.exercises.solutions", "IPython", "nbformat", "torch", "matplotlib"))
+                   for m in new), new

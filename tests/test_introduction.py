@@ -1,0 +1,240 @@
+"""nnlib.sizes: parameter counts, memory and FLOPs checked against nnlib models, torch and the papers' numbers."""
+import doctest
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnlib import Dense, ReLU, Sequential, Sigmoid, sizes
+from nnlib.sizes import (DTYPE_BYTES, KNOWN_MODELS, MIXED_PRECISION_ADAM_BYTES, adam_training_memory,
+                         compute_days, count_module_parameters, count_parameters, forward_flops_per_example,
+                         param_memory, training_flops)
+
+BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
+WIDTHS = [[784, 16, 16, 10], [784, 128, 10], [2, 2, 1], [5, 1], [3, 7, 7, 7, 7, 2], [100, 1, 100]]
+
+
+def _torch_mlp(widths, torch):
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [torch.nn.Linear(a, b, dtype=torch.float64), torch.nn.Sigmoid()]
+    return torch.nn.Sequential(*layers[:-1])
+
+
+# -- eq-param-count ----------------------------------------------------------
+def test_digit_network_of_source_003_has_12960_weights_and_42_biases():
+    assert count_parameters([784, 16, 16, 10]) == (12960, 42)
+    assert sum(count_parameters([784, 16, 16, 10])) == 13002
+
+
+def test_network_of_source_001_has_101770_parameters():
+    assert count_parameters([784, 128, 10]) == (784 * 128 + 128 * 10, 128 + 10)
+    assert sum(count_parameters([784, 128, 10])) == 101770
+
+
+def test_without_bias_only_weights_are_counted():
+    assert count_parameters([784, 16, 16, 10], bias=False) == (12960, 0)
+
+
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_count_matches_an_nnlib_sequential_of_dense_layers(widths):
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [Dense(a, b, rng=0), Sigmoid()]
+    model = Sequential(*layers)
+    weights, biases = count_parameters(widths)
+    assert count_module_parameters(model) == weights + biases
+    assert sum(m.W.data.size for m in model if isinstance(m, Dense)) == weights
+    assert sum(m.b.data.size for m in model if isinstance(m, Dense)) == biases
+
+
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_count_matches_torch_linear_layers(widths):
+    torch = pytest.importorskip("torch")
+    net = _torch_mlp(widths, torch)
+    assert sum(count_parameters(widths)) == sum(p.numel() for p in net.parameters())
+
+
+def test_count_is_exact_for_huge_widths():
+    w = 10**12
+    assert count_parameters([w, w, w]) == (2 * w * w, 2 * w)
+
+
+def test_numpy_integer_widths_are_accepted_and_ints_returned():
+    weights, biases = count_parameters(np.array([784, 16, 16, 10]))
+    assert (weights, biases) == (12960, 42) and type(weights) is int and type(biases) is int
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    ([784], ValueError, "at least two"),
+    ([784, 0, 10], ValueError, "widths[1]"),
+    ([784, -3, 10], ValueError, ">= 1"),
+    ([784, 16.5, 10], TypeError, "widths[1]"),
+    ([784, True, 10], TypeError, "widths[1]"),
+    ("784-16-10", TypeError, "list of layer sizes"),
+    (784, TypeError, "list of layer sizes"),
+])
+def test_bad_widths_are_refused_with_a_message_naming_them(bad, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        count_parameters(bad)
+
+
+def test_count_module_parameters_refuses_non_modules():
+    with pytest.raises(TypeError, match="nnlib Module"):
+        count_module_parameters([1, 2, 3])
+
+
+def test_count_module_parameters_matches_the_source_001_model_in_torch():
+    torch = pytest.importorskip("torch")
+    fc1, fc2 = torch.nn.Linear(784, 128), torch.nn.Linear(128, 10)
+    ours = Sequential(Dense(784, 128, rng=1), ReLU(), Dense(128, 10, rng=1))
+    assert count_module_parameters(ours) == sum(p.numel() for p in [*fc1.parameters(), *fc2.parameters()])
+
+
+# -- eq-memory -----------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16", "int8"])
+def test_bytes_per_number_agree_with_torch(dtype):
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(1000, dtype=getattr(torch, dtype))
+    assert param_memory(1000, dtype) == t.numel() * t.element_size()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int8])
+def test_numpy_dtypes_give_their_itemsize(dtype):
+    assert param_memory(10, dtype) == 10 * np.dtype(dtype).itemsize
+
+
+def test_aliases_and_big_models():
+    assert param_memory(7e9, "bf16") == param_memory(7e9, "bfloat16") == 14_000_000_000
+    assert param_memory(175e9, "fp32") == 700e9
+    assert param_memory(13002, "float64") == 104016
+    assert type(param_memory(7e9, "bf16")) is int
+
+
+@pytest.mark.parametrize("args, error, words", [
+    ((10, "float8"), ValueError, "dtype must be one of"),
+    ((10, "int4"), ValueError, "dtype must be one of"),
+    ((-1, "float32"), ValueError, "n_params must be >= 0"),
+    ((1.5, "float32"), ValueError, "whole number"),
+    (("10", "float32"), TypeError, "n_params"),
+    ((float("nan"), "float32"), ValueError, "finite"),
+])
+def test_param_memory_refuses_bad_input(args, error, words):
+    with pytest.raises(error, match=words):
+        param_memory(*args)
+
+
+# -- eq-adam-bytes -----------------------------------------------------------
+def test_mixed_precision_adam_costs_16_bytes_per_parameter():
+    assert sum(MIXED_PRECISION_ADAM_BYTES.values()) == 16
+    assert adam_training_memory(1) == 16 and adam_training_memory(7e9) == 112e9
+
+
+def test_adam_state_in_torch_is_two_fp32_numbers_per_parameter():
+    torch = pytest.importorskip("torch")
+    net = _torch_mlp([784, 16, 16, 10], torch).float()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net(torch.randn(4, 784)).square().sum().backward()
+    opt.step()
+    n = sum(p.numel() for p in net.parameters())
+    moment_bytes = sum(s[k].numel() * s[k].element_size()
+                       for s in opt.state.values() for k in ("exp_avg", "exp_avg_sq"))
+    assert moment_bytes == n * (MIXED_PRECISION_ADAM_BYTES["fp32 Adam first moment m"]
+                                + MIXED_PRECISION_ADAM_BYTES["fp32 Adam second moment v"])
+    master = sum(p.numel() * p.element_size() for p in net.parameters())  # the fp32 weights
+    assert master == n * MIXED_PRECISION_ADAM_BYTES["fp32 master copy of the weights"]
+    half = sum(p.numel() * p.element_size() for p in net.to(torch.bfloat16).parameters())
+    assert half == n * MIXED_PRECISION_ADAM_BYTES["bf16 weights (used in forward and backward)"]
+
+
+# -- eq-forward-flops and eq-6nd -------------------------------------------------
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_forward_flops_agree_with_torch_flop_counter(widths):
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    net, batch = _torch_mlp(widths, torch), 7
+    x = torch.randn(batch, widths[0], dtype=torch.float64)
+    with FlopCounterMode(display=False) as counter:
+        net(x)
+    assert counter.get_total_flops() == batch * forward_flops_per_example(widths)
+
+
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_forward_plus_backward_of_a_dense_net_costs_six_flops_per_weight_per_example(widths):
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    net, batch = _torch_mlp(widths, torch), 5
+    x = torch.randn(batch, widths[0], dtype=torch.float64, requires_grad=True)
+    g = torch.randn(batch, widths[-1], dtype=torch.float64)  # a random upstream gradient
+    with FlopCounterMode(display=False) as counter:
+        (net(x) * g).sum().backward()
+    weights, _ = count_parameters(widths)
+    assert counter.get_total_flops() == training_flops(weights, batch) == 3 * batch * forward_flops_per_example(widths)
+
+
+def test_without_input_gradient_the_first_layer_saves_one_matrix_product():
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    widths, batch = [784, 16, 16, 10], 3
+    net = _torch_mlp(widths, torch)
+    with FlopCounterMode(display=False) as counter:
+        net(torch.randn(batch, 784, dtype=torch.float64)).sum().backward()
+    assert counter.get_total_flops() == training_flops(12960, batch) - 2 * 784 * 16 * batch
+
+
+def test_gpt3_training_compute_is_about_3_15e23_flops():
+    assert training_flops(175e9, 300e9) == pytest.approx(3.15e23, rel=1e-12)
+    assert training_flops(70e9, 1.4e12) == pytest.approx(5.88e23, rel=1e-12)
+    assert training_flops(0, 10) == 0.0
+
+
+@pytest.mark.parametrize("args, error", [((-1, 10), ValueError), ((1, -10), ValueError),
+                                         ((1, "10"), TypeError), ((True, 10), TypeError)])
+def test_training_flops_refuses_bad_input(args, error):
+    with pytest.raises(error):
+        training_flops(*args)
+
+
+# -- eq-gpu-days ---------------------------------------------------------------
+def test_compute_days_divides_by_rate_devices_and_seconds_per_day():
+    assert compute_days(8.64e19, 1e12) == pytest.approx(1000.0, rel=1e-12)
+    assert compute_days(3.15e23, 125e12) == pytest.approx(3.15e23 / 125e12 / 86400, rel=1e-12)
+    assert compute_days(3.15e23, 125e12, n_devices=1024) == pytest.approx(compute_days(3.15e23, 125e12) / 1024)
+
+
+@pytest.mark.parametrize("args, error", [((1e20, 0), ValueError), ((1e20, -1), ValueError),
+                                         ((-1, 1e12), ValueError), ((1e20, 1e12, 0), ValueError),
+                                         ((1e20, 1e12, 2.5), TypeError)])
+def test_compute_days_refuses_bad_input(args, error):
+    with pytest.raises(error):
+        compute_days(*args)
+
+
+# -- the table of published models ---------------------------------------------
+def test_known_models_are_cited_with_keys_of_the_bibliography():
+    keys = set(re.findall(r"@\w+\{([^,]+),", BIB.read_text(encoding="utf-8")))
+    for m in KNOWN_MODELS:
+        assert m.cite in keys, f"{m.name}: citation key {m.cite!r} is not in references.bib"
+
+
+def test_known_models_hold_the_published_numbers():
+    table = {m.name: m for m in KNOWN_MODELS}
+    assert len(table) == len(KNOWN_MODELS), "model names must be unique"
+    assert table["GPT-3"].parameters == 175e9 and table["GPT-3"].tokens == 300e9
+    assert table["Chinchilla"].parameters == 70e9 and table["Chinchilla"].tokens == 1.4e12
+    assert table["BERT-base"].parameters == 110e6 and table["BERT-large"].parameters == 340e6
+    assert table["LeNet-5"].parameters == 6e4 and table["AlexNet"].parameters == 6e7
+    years = [m.year for m in KNOWN_MODELS]
+    assert years == sorted(years)
+    for m in KNOWN_MODELS:
+        assert m.parameters > 0 and (m.tokens is None or m.tokens > 0)
+
+
+def test_dtype_table_has_the_sizes_of_the_standard():
+    assert DTYPE_BYTES == {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(sizes)
+    assert result.attempted >= 8 and result.failed == 0
