@@ -26,3 +26,5 @@ __all__ = (
 )
 __all__ += ["diagnostics", "clip"]  # deep networks chapter
 __all__ += ["autograd"]  # backpropagation chapter
+from . import regularization  # noqa: F401,E402  (digit classifier chapter)
+__all__ += ["regularization"]  # digit classifier chapter

@@ -46,7 +46,7 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     parameters : Parameter or iterable of Parameter
         E.g. ``model.parameters()``; their ``.grad`` arrays are changed in place.
     max_norm : float
-        :math:`c > 0`, the largest norm allowed.
+        :math:`c > 0`, the largest norm allowed; ``float("inf")`` only measures the norm.
     norm_type : float, default 2.0
         :math:`p \ge 1` of the :math:`p`-norm, or ``float("inf")`` for the largest absolute entry.
     error_if_nonfinite : bool, default False
@@ -79,7 +79,8 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     [0.6, 0.8]
     """
     params = _parameter_list(parameters)
-    check_number(max_norm, "max_norm", low=0, low_open=True)
+    if max_norm != math.inf:  # inf is allowed, as in PyTorch: measure the norm without clipping
+        check_number(max_norm, "max_norm", low=0, low_open=True)
     norm_type = float(check_number(norm_type, "norm_type", low=1)) if norm_type != math.inf else math.inf
     if not params:
         return 0.0

@@ -12,6 +12,7 @@ that every chapter (and every reader) counts the same way:
 * :func:`forward_flops_per_example` -- ``2 x weights`` for a dense network;
 * :func:`training_flops` -- the estimate :math:`C \approx 6ND`;
 * :func:`compute_days` -- what a number of FLOPs means in device-days;
+* :func:`format_size` -- ``175e9`` as ``"175 B"``, ``14e9`` bytes as ``"14 GB"``;
 * :data:`KNOWN_MODELS` -- published sizes of well-known models, with the key
   of the reference that reports them (``book/references.bib``).
 
@@ -30,7 +31,7 @@ from ._validate import check_number
 __all__ = [
     "count_parameters", "count_module_parameters", "param_memory", "DTYPE_BYTES",
     "MIXED_PRECISION_ADAM_BYTES", "adam_training_memory", "forward_flops_per_example",
-    "training_flops", "compute_days", "KnownModel", "KNOWN_MODELS",
+    "training_flops", "compute_days", "format_size", "KnownModel", "KNOWN_MODELS",
 ]
 
 #: Bytes per stored number for the dtypes the book talks about.
@@ -250,6 +251,26 @@ def compute_days(flops, flops_per_second, n_devices=1) -> float:
     r = check_number(flops_per_second, "flops_per_second", low=0, low_open=True)
     n = check_number(n_devices, "n_devices", low=1, integer=True)
     return float(c) / (float(r) * int(n) * 86400.0)
+
+
+def format_size(x, unit: str = "") -> str:
+    """A count as ``"13 k"``, ``"7 B"`` (billion); bytes (``unit="B"``) as ``"26 kB"``, ``"14 GB"``.
+
+    Three significant digits, decimal prefixes (k = 10^3, M = 10^6, B or G = 10^9,
+    T = 10^12). Counts use B for billion, as model sizes are usually written;
+    with a unit, G (giga) is used instead, so that ``"14 GB"`` is not misread.
+
+    Examples
+    --------
+    >>> format_size(175e9), format_size(13002), format_size(14e9, "B"), format_size(999)
+    ('175 B', '13 k', '14 GB', '999')
+    """
+    x = check_number(x, "x")
+    prefixes = ("T", "G", "M", "k") if unit else ("T", "B", "M", "k")
+    for scale, prefix in zip((1e12, 1e9, 1e6, 1e3), prefixes):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}".rstrip()
 
 
 class KnownModel(NamedTuple):

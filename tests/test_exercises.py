@@ -1,14 +1,16 @@
 """The exercise framework: every registered exercise accepts its reference and refuses wrong answers.
 
-Chapter authors: add the wrong answers of your chapter's exercises to
-``WRONG_ANSWERS`` below (at least three each: off by one, wrong sign, wrong
-shape/axis, a lying ndarray subclass ...); the tests are parametrised over the
-registry, so nothing else is needed.
+The generic tests below are parametrised over the whole registry (every
+chapter). The neuron chapter's wrong answers are here; other chapters keep
+theirs in ``WRONG_ANSWERS`` of ``tests/test_exercises_<chapter>.py`` (at least
+three each: off by one, wrong sign, wrong shape/axis, a lying ndarray
+subclass ...), and a test below checks that every exercise has some.
 """
 import json
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,8 +147,12 @@ def test_registry_holds_the_neuron_chapter_with_stable_ids():
 
 
 @pytest.mark.parametrize("ex_id", IDS)
-def test_every_exercise_has_wrong_answers_in_these_tests(ex_id):
-    assert len(WRONG_ANSWERS.get(ex_id, [])) >= 3, f"add wrong answers for {ex_id} to WRONG_ANSWERS"
+def test_every_exercise_has_wrong_answers_in_a_test_file(ex_id):
+    """Wrong answers live in ``WRONG_ANSWERS`` of tests/test_exercises.py or tests/test_exercises_<chapter>.py."""
+    files = sorted(Path(__file__).parent.glob("test_exercises*.py"))
+    texts = "\n".join(f.read_text(encoding="utf-8") for f in files)
+    assert "WRONG_ANSWERS" in texts and f'"{ex_id}":' in texts, (
+        f"add wrong answers for {ex_id} to WRONG_ANSWERS in tests/test_exercises_{ex_id.split('.')[0]}.py")
 
 
 @pytest.mark.parametrize("ex_id", IDS)
@@ -180,11 +186,20 @@ def test_bug_exercise_recognises_the_unchanged_original_but_not_a_fix():
     assert check("neuron.ex5", _fix(BUGGY_FORWARD, "A1 = sigmoid(Z1) + b1", "A1 = sigmoid(Z1 + b1)")).ok
 
 
+def test_neuron_function_exercises_cover_normal_large_batch_of_one_and_float32():
+    for ex in all_exercises("neuron"):
+        if ex.runs_code:
+            names = [c.name for c in ex.public_cases()]
+            assert len(names) >= 4 and "normal" in names and "float32" in names, names
+            assert any("large" in n for n in names) and any("one" in n or "D = 1" in n for n in names), names
+
+
 @pytest.mark.parametrize("ex_id", [ex.id for ex in EXERCISES if ex.runs_code])
-def test_function_exercises_cover_normal_large_and_float32_cases(ex_id):
-    names = [c.name for c in exercise(ex_id).public_cases()]
-    assert len(names) >= 4 and "normal" in names and "float32" in names
-    assert any("large" in n for n in names) and any("one" in n or "D = 1" in n for n in names)
+def test_function_exercises_with_float_inputs_have_a_float32_case(ex_id):
+    cases = exercise(ex_id).public_cases()
+    dtypes = {a.dtype for c in cases for a in c.args if type(a) is np.ndarray and a.dtype.kind == "f"}
+    assert len(cases) >= 3
+    assert not dtypes or np.dtype(np.float32) in dtypes, f"{ex_id}: add a float32 case (dtypes {dtypes})"
 
 
 @pytest.mark.parametrize("ex_id", [ex.id for ex in EXERCISES if ex.runs_code])

@@ -348,3 +348,32 @@ def test_memory_cap_leaves_room_for_numpy(tmp_path):
                       stderr_path=str(tmp_path / "err.txt"))
     assert out.returncode == 0 and not out.timed_out, (tmp_path / "err.txt").read_text()
     assert os.environ.get("NNBOOK_GRADING") != "1"
+
+
+@pytest.mark.parametrize("ex_id", [ex.id for ex in all_exercises()])
+def test_every_exercise_round_trips_through_runner_and_grader(ex_id, tmp_path, monkeypatch):
+    """The reference, evaluated as the runner does and scored as the grader does, gets full points."""
+    from nnlib.exercises import exercise
+    from nnlib.grading import grade as grade_module, runner
+    monkeypatch.chdir(tmp_path)
+    ex = exercise(ex_id)
+    cases = ex.public_cases() + ex.hidden_cases("k", "student") if ex.runs_code else []
+    spec = {"id": ex_id, "cases": grade_module._write_cases(tmp_path, ex, cases)}
+    reference = ex.reference_function()
+    answer = reference if ex.runs_code else reference()
+    record = runner.evaluate(spec, {ex_id: [[0, 1]]}, [{ex.answer_name: answer}])
+    result = grade_module._score(ex, json.loads(json.dumps(record)), cases, str(tmp_path), None)
+    assert (result.status, result.points) == ("correct", ex.points), result
+
+
+def test_without_chapters_each_student_is_graded_on_the_chapters_they_submitted(released, tmp_path):
+    from nnlib.grading.grade import submitted_chapters
+
+    text = (released / "02_neuron.ipynb").read_text()
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "02_neuron.ipynb").write_text("not json")        # told by the file name
+    (tmp_path / "bob.ipynb").write_text(text)                              # told by the exercise cells
+    (tmp_path / "carol.ipynb").write_text("{}")                            # cannot be told
+    assert submitted_chapters([tmp_path / "alice" / "02_neuron.ipynb"]) == {"neuron"}
+    assert submitted_chapters([tmp_path / "bob.ipynb"]) == {"neuron"}
+    assert submitted_chapters([tmp_path / "carol.ipynb"]) == set()

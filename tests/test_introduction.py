@@ -238,3 +238,17 @@ def test_dtype_table_has_the_sizes_of_the_standard():
 def test_docstring_examples_run():
     result = doctest.testmod(sizes)
     assert result.attempted >= 8 and result.failed == 0
+
+
+@pytest.mark.parametrize("x, unit, text", [
+    (175e9, "", "175 B"), (13002, "", "13 k"), (101770, "", "102 k"), (999, "", "999"), (0, "", "0"),
+    (14e9, "B", "14 GB"), (1.12e12, "B", "1.12 TB"), (52008, "B", "52 kB"), (25920, "FLOP", "25.9 kFLOP"),
+    (3.4e8, "", "340 M"), (12, "B", "12 B"),
+])
+def test_format_size_uses_three_digits_and_decimal_prefixes(x, unit, text):
+    assert sizes.format_size(x, unit) == text
+
+
+def test_format_size_refuses_non_numbers():
+    with pytest.raises(TypeError, match="x must be"):
+        sizes.format_size("7B")

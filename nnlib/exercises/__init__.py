@@ -36,15 +36,21 @@ Adding a chapter's exercises
    ``register(Exercise(id="<chapter>.ex1", kind=..., answer_name=..., ...))``
    per exercise, with a Markdown ``statement``, ``hints`` and, for function
    and bug exercises, ``cases=`` a function ``rng -> [Case(name, args), ...]``
-   that draws its inputs from ``rng`` only.
+   that draws its inputs from ``rng`` only (arguments may be ndarrays,
+   Python numbers or strings, and tuples or lists of them: the grader
+   sends them to the student's process as ``.npz`` + JSON).
 2. Put the reference solutions in ``nnlib/exercises/solutions/<chapter>.py``,
    one function per exercise, named like ``answer_name`` (or set
    ``reference=``); for value and choice exercises a function of no argument
    returning the answer.
 3. Add ``"<chapter>"`` to ``CHAPTERS`` below, in book order.
-4. Add wrong answers for each exercise to ``tests/test_exercises.py``
-   (``WRONG_ANSWERS``); the tests check that they all fail and that the
-   references pass.
+4. Write ``tests/test_exercises_<chapter>.py`` with a ``WRONG_ANSWERS`` dict
+   (exercise id -> wrong answers: off by one, wrong sign, wrong axis or
+   shape, a lying ndarray subclass ...) and a test that they all fail.
+   ``tests/test_exercises.py`` runs the generic checks on every registered
+   exercise (the reference passes, the starter is "not attempted", errors are
+   reported, output is deterministic) and ``tests/test_grading.py`` checks
+   that each one round-trips through the grader.
 5. In the chapter's notebook, build the cells with
    :func:`nnlib.exercises.cells.exercise_cells` (statement, starter, check),
    which carry the metadata the grader relies on (see :mod:`nnlib.grading`).
@@ -52,16 +58,19 @@ Adding a chapter's exercises
 Only numpy is imported here; solutions are imported when a check needs them.
 """
 import importlib
+import importlib.util
 
 from .core import (GRADING_ENV, KINDS, Case, Exercise, all_exercises, check, exercise,
                    grading_mode, hint, register, solution)
 from .display import CheckResult, Hint, Solution
 
 #: Chapters with exercises, in book order (module names in this package).
-CHAPTERS = ("neuron", "deep", "introduction", "losses", "gradient_descent")
+#: A new chapter's module is listed here once, in its place in the book.
+CHAPTERS = ("introduction", "neuron", "activations", "losses", "gradient_descent", "backprop", "deep", "digits", "frameworks")
 
 for _chapter in CHAPTERS:
-    importlib.import_module(f"{__name__}.{_chapter}")
+    if importlib.util.find_spec(f"{__name__}.{_chapter}") is not None:  # chapters still being written have none
+        importlib.import_module(f"{__name__}.{_chapter}")
 del _chapter
 
 __all__ = ["check", "hint", "solution", "exercise", "all_exercises", "register",

@@ -72,7 +72,8 @@ class Exercise:
         function of no argument returning the answer.
     cases : callable ``rng -> list[Case]``
         Inputs for ``function`` and ``bug`` exercises. Called with a fixed
-        seed in the notebook and with secret seeds by the grader.
+        seed in the notebook and with secret seeds by the grader. Arguments
+        are ndarrays, Python numbers or strings, or tuples/lists of them.
     output : {"array", "scalar"}
         What a ``function``/``bug`` answer returns.
     rtol, atol, rtol32, atol32 : float

@@ -12,15 +12,21 @@ from .introduction import network_size, network_size_experiment
 from .losses import loss_explorer_experiment, loss_surface_experiment, softmax_temperature_experiment
 from .gradient_descent import optimizer_race, race_experiment
 from .deep import deep_experiment, deep_gradients
+from .activations import activations_experiment, bend_plane, chain_gradient
+from .backprop import backprop_steps_experiment, xor_training_experiment
 
 __all__ = ["Control", "Experiment", "neuron_experiment", "neuron_response", "REGISTRY"]
 __all__ += ["network_size", "network_size_experiment"]
 __all__ += ["optimizer_race", "race_experiment"]
 __all__ += ["loss_explorer_experiment", "softmax_temperature_experiment", "loss_surface_experiment"]
 __all__ += ["deep_experiment", "deep_gradients"]
+__all__ += ["activations_experiment", "bend_plane", "chain_gradient"]
+__all__ += ["backprop_steps_experiment", "xor_training_experiment"]
 
 REGISTRY = {e.name: e for e in [neuron_experiment]}
 REGISTRY[network_size_experiment.name] = network_size_experiment
 REGISTRY[race_experiment.name] = race_experiment
 REGISTRY.update({e.name: e for e in [loss_explorer_experiment, softmax_temperature_experiment, loss_surface_experiment]})
 REGISTRY[deep_experiment.name] = deep_experiment
+REGISTRY[activations_experiment.name] = activations_experiment
+REGISTRY.update({e.name: e for e in [backprop_steps_experiment, xor_training_experiment]})

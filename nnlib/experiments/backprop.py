@@ -13,8 +13,6 @@ r"""Experiments and helpers of the backpropagation chapter.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from .._validate import as_float_array, check_number
@@ -128,32 +126,29 @@ def train_xor(W1, b1, W2, b2, lr, steps, *, update="descent"):
         raise ValueError(f'update must be "descent" or "ascent", got {update!r}')
     single = np.ndim(W1) == 2
     W1, b1, W2, b2 = (np.array(p, dtype=np.float64, copy=True) for p in (W1, b1, W2, b2))
-    if single:
-        W1, b1, W2, b2 = W1[None], b1[None], W2[None], b2[None]
-    if W1.shape[1] != 2 or W2.shape[1:] != (W1.shape[2], 1) or b1.shape != W1.shape[::2] or b2.shape[1:] != (1,):
+    S = () if single else W1.shape[:1]
+    if (W1.ndim != 2 + len(S) or W1.shape[-2] != 2 or W2.shape != (*S, W1.shape[-1], 1)
+            or b1.shape != (*S, W1.shape[-1]) or b2.shape != (*S, 1)):
         raise ValueError(f"expected W1 (2, H), b1 (H,), W2 (H, 1), b2 (1,) (or stacks of them), got "
-                         f"{W1.shape[-2:]}, {b1.shape[-1:]}, {W2.shape[-2:]}, {b2.shape[-1:]}")
+                         f"{W1.shape}, {b1.shape}, {W2.shape}, {b2.shape}")
     X, t = xor()
     T = t[:, None].astype(np.float64)
     sign = 1.0 if update == "descent" else -1.0
-    loss = np.empty((steps, W1.shape[0]))
-    A2 = np.full((W1.shape[0], 4, 1), np.nan)
-    for k in range(steps):
-        A1 = _sig(X @ W1 + b1[:, None, :])                  # (S, 4, H)
-        A2 = _sig(A1 @ W2 + b2[:, None, :])                 # (S, 4, 1)
-        loss[k] = np.mean((A2 - T) ** 2, axis=(1, 2))
+    loss = np.empty((steps, *S))
+    A2 = np.full((*S, 4, 1), np.nan)
+    for k in range(steps):  # the same lines serve one network (2-D arrays) and a stack (3-D)
+        A1 = _sig(X @ W1 + b1[..., None, :])                # (S, 4, H)
+        A2 = _sig(A1 @ W2 + b2[..., None, :])               # (S, 4, 1)
+        loss[k] = np.mean((A2 - T) ** 2, axis=(-2, -1))
         D2 = sign * (A2 - T) * A2 * (1 - A2)                # delta_out
-        D1 = (D2 @ W2.transpose(0, 2, 1)) * A1 * (1 - A1)   # delta_h
-        W2 -= lr * (A1.transpose(0, 2, 1) @ D2)
-        b2 -= lr * D2.sum(axis=1)
+        D1 = (D2 @ W2.swapaxes(-1, -2)) * A1 * (1 - A1)     # delta_h
+        W2 -= lr * (A1.swapaxes(-1, -2) @ D2)
+        b2 -= lr * D2.sum(axis=-2)
         W1 -= lr * (X.T @ D1)
-        b1 -= lr * D1.sum(axis=1)
-    final = np.mean((_sig(_sig(X @ W1 + b1[:, None, :]) @ W2 + b2[:, None, :]) - T) ** 2, axis=(1, 2))
-    out = {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "loss": loss, "outputs": A2, "final_mse": final}
-    if single:
-        out = {k: v[..., 0] if k == "loss" else v[0] for k, v in out.items()}
-        out["final_mse"] = float(out["final_mse"])
-    return out
+        b1 -= lr * D1.sum(axis=-2)
+    final = np.mean((_sig(_sig(X @ W1 + b1[..., None, :]) @ W2 + b2[..., None, :]) - T) ** 2, axis=(-2, -1))
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "loss": loss, "outputs": A2,
+            "final_mse": float(final) if single else final}
 
 
 def matmul_flops(widths, batch_size=1, input_grad=False):
@@ -366,22 +361,28 @@ XOR_MAX_STEPS, XOR_EVERY = 2000, 100
 INITS = ("uniform [0, 1) as in 000", "normal(0, 1)")
 
 
-@lru_cache(maxsize=64)
-def _xor_run(lr: float, init: str, update: str, seed: int):
-    """Train once up to XOR_MAX_STEPS, keeping the parameters every XOR_EVERY steps (read-only)."""
-    rng = np.random.default_rng(seed)
-    if init == INITS[0]:
-        params = init_000(rng)
-    else:
-        params = rng.normal(size=(2, 2)), rng.normal(size=2), rng.normal(size=(2, 1)), rng.normal(size=1)
-    snapshots, losses = [tuple(np.array(p) for p in params)], []
-    for _ in range(XOR_MAX_STEPS // XOR_EVERY):
+_RUNS: dict = {}
+
+
+def _xor_run(lr: float, init: str, update: str, seed: int, steps: int):
+    """Parameters every XOR_EVERY steps and the losses, trained once and only as far as asked."""
+    key = (lr, init, update, seed)
+    if key not in _RUNS:
+        if len(_RUNS) >= 64:
+            _RUNS.clear()
+        rng = np.random.default_rng(seed)
+        if init == INITS[0]:
+            params = init_000(rng)
+        else:
+            params = rng.normal(size=(2, 2)), rng.normal(size=2), rng.normal(size=(2, 1)), rng.normal(size=1)
+        _RUNS[key] = ([tuple(params)], [])
+    snapshots, losses = _RUNS[key]
+    while (len(snapshots) - 1) * XOR_EVERY < steps:
         r = train_xor(*snapshots[-1], lr, XOR_EVERY, update=update)
         snapshots.append((r["W1"], r["b1"], r["W2"], r["b2"]))
         losses.append(r["loss"])
-    for p in (a for snap in snapshots for a in snap):
-        p.flags.writeable = False
-    return tuple(snapshots), np.concatenate(losses)
+    done = steps // XOR_EVERY
+    return snapshots[done], (np.concatenate(losses[:done]) if done else np.empty(0))
 
 
 def _net_output(params, X):
@@ -399,7 +400,7 @@ def xor_training(steps=1000, lr=2.0, init=INITS[0], update="descent", seed=0, n=
         network's output over the plane; ``points, labels``: XOR's inputs and
         targets; ``pred``: the outputs at the four points; ``mse``: their mean
         squared error; ``loss``: shape (steps,), the loss of every step so far;
-        ``loss_all``: the whole run up to 2000 steps; ``solved``: every point
+        ``solved``: every point
         on the right side of 0.5.
     """
     check_number(steps, "steps", low=0, high=XOR_MAX_STEPS, integer=True)
@@ -408,15 +409,16 @@ def xor_training(steps=1000, lr=2.0, init=INITS[0], update="descent", seed=0, n=
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if steps % XOR_EVERY:
         raise ValueError(f"steps must be a multiple of {XOR_EVERY}, got {steps}")
-    snapshots, losses = _xor_run(float(lr), init, update, int(seed))
-    params = snapshots[steps // XOR_EVERY]
+    if update not in ("descent", "ascent"):
+        raise ValueError(f'update must be "descent" or "ascent", got {update!r}')
+    params, loss = _xor_run(float(lr), init, update, int(seed), int(steps))
     X, t = xor()
     grid = np.linspace(-0.5, 1.5, n)
     G1, G2 = np.meshgrid(grid, grid)
     out = _net_output(params, np.column_stack([G1.ravel(), G2.ravel()])).reshape(n, n)
     pred = _net_output(params, X)
     return {"x1": grid, "x2": grid, "out": out, "points": X, "labels": t, "pred": pred,
-            "mse": float(np.mean((pred - t) ** 2)), "loss": losses[:steps], "loss_all": losses,
+            "mse": float(np.mean((pred - t) ** 2)), "loss": loss,
             "solved": bool(np.all((pred > 0.5) == (t == 1))), "steps": steps, "lr": lr, "update": update}
 
 
@@ -435,11 +437,10 @@ def draw_xor_training(result: dict, fig) -> None:
     ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
            title=f"{result['steps']} steps: MSE {result['mse']:.3f}" + (", solved" if result["solved"] else ""))
     ax.title.set_fontsize(10)
-    ax2.plot(np.arange(1, len(result["loss_all"]) + 1), result["loss_all"], color="0.8", label="whole run")
     if len(result["loss"]):
-        ax2.plot(np.arange(1, len(result["loss"]) + 1), result["loss"], color="tab:blue", label="so far")
+        ax2.plot(np.arange(1, len(result["loss"]) + 1), result["loss"], color="tab:blue", label="training loss")
     ax2.axhline(0.25, color="tab:red", ls="--", lw=1, label="always answering 0.5")
-    ax2.set(xlabel="gradient step", ylabel="mean squared error", yscale="log", ylim=(1e-4, 1),
+    ax2.set(xlabel="gradient step", ylabel="mean squared error", yscale="log", ylim=(1e-4, 1), xlim=(0, XOR_MAX_STEPS),
             title=f"{result['update']}, learning rate {result['lr']:g}")
     ax2.legend(fontsize=8, loc="lower left")
 

@@ -140,19 +140,26 @@ def draw_race(result: dict, fig) -> None:
         color = COLORS[run["name"]]
         path = run["path"]
         label = run["name"] + (f" (diverged at step {len(path) - 1})" if run["diverged"] else "")
-        ax.plot(path[:, 0], path[:, 1], ".-", ms=2.5, lw=1.2, color=color, label=label)
+        ax.plot(path[:, 0], path[:, 1], ".-", ms=2.5, lw=1.2, color=color)
         steps = np.arange(len(path))
         with np.errstate(invalid="ignore"):
             curve = np.clip(run["loss"] - result["f_min"], floor, 1e12)
         ax2.semilogy(steps, curve, color=color, lw=1.5, label=label)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
-    ax.set(xlabel="$x$", ylabel="$y$", title=f"{result['surface']}: $f = ${result['formula']}")
-    ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
-    ax2.set(xlabel="step $t$", ylabel=r"$f(\theta_t) - f_{\min}$", xlim=(0, result["steps"]),
-            title=f"learning rate {result['lr']:g}, momentum {result['momentum']:g}")
+    ax.set_xlabel("$x$", fontsize=9)
+    ax.set_ylabel("$y$", fontsize=9)
+    ax.set_title(f"{result['surface']}: $f = ${result['formula']}", fontsize=9)
+    ax2.set_xlim(0, result["steps"])
+    ax2.set_xlabel("step $t$", fontsize=9)
+    ax2.set_ylabel(r"$f(\theta_t) - f_{\min}$", fontsize=9)
+    ax2.set_title(f"learning rate {result['lr']:g}, momentum {result['momentum']:g}", fontsize=9)
     ax2.set_ylim(floor / 2, None)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax2.legend(handles=handles, fontsize=6.5, loc="best", framealpha=0.9)
     ax2.grid(True, which="major", alpha=0.3)
+    for a in (ax, ax2):
+        a.tick_params(labelsize=8)
     fig.tight_layout()
 
 
@@ -171,5 +178,5 @@ race_experiment = Experiment(
     compute=optimizer_race,
     draw=draw_race,
     static=("surface", "lr"),
-    figsize=(10.0, 4.3),
+    figsize=(7.0, 3.4),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sizes import KNOWN_MODELS, count_parameters, forward_flops_per_example, param_memory
+from ..sizes import KNOWN_MODELS, count_parameters, format_size, forward_flops_per_example, param_memory
 from .core import Control, Experiment
 
 #: Memory of one 80 GB accelerator, the line drawn on the chart.
@@ -53,15 +53,6 @@ def network_size(input_size=784, n_hidden=2, hidden_width=16, output_size=10):
     }
 
 
-def _human(x: float, unit: str = "") -> str:
-    """A count as '13 k', '7 B' (billion); bytes (``unit="B"``) as '26 kB', '14 GB'."""
-    prefixes = ("T", "G", "M", "k") if unit else ("T", "B", "M", "k")
-    for scale, prefix in zip((1e12, 1e9, 1e6, 1e3), prefixes):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {prefix}{unit}"
-    return f"{x:.3g} {unit}".rstrip()
-
-
 def draw_network_size(result: dict, fig) -> None:
     """Log-scale bars of parameter counts, the network highlighted, and its numbers."""
     grid = fig.add_gridspec(1, 2, width_ratios=(1.9, 1.0), wspace=0.05, left=0.2, right=0.98)
@@ -71,7 +62,7 @@ def draw_network_size(result: dict, fig) -> None:
     y = np.arange(len(sizes))
     ax.barh(y, sizes, color=colors, left=1.0)
     for yi, size in zip(y, sizes):
-        ax.text(size * 1.5, yi, _human(size), va="center", fontsize=7)
+        ax.text(size * 1.5, yi, format_size(size), va="center", fontsize=7)
     ax.set_yticks(y, names, fontsize=8)
     ax.get_yticklabels()[mine].set_color("tab:orange")
     ax.get_yticklabels()[mine].set_fontweight("bold")
@@ -89,9 +80,9 @@ def draw_network_size(result: dict, fig) -> None:
         ("weights", f"{result['weights']:,}"),
         ("biases", f"{result['biases']:,}"),
         ("parameters", f"{result['parameters']:,}"),
-        ("float32", _human(result["bytes_float32"], "B")),
-        ("bfloat16", _human(result["bytes_bfloat16"], "B")),
-        ("FLOPs / example", _human(result["flops_per_example"])),
+        ("float32", format_size(result["bytes_float32"], "B")),
+        ("bfloat16", format_size(result["bytes_bfloat16"], "B")),
+        ("forward pass, per example", format_size(result["flops_per_example"], "FLOP")),
         ("published models larger", f"{len(result['smaller_than'])} of {len(KNOWN_MODELS)}"),
     ]
     for k, (key, value) in enumerate(lines):

@@ -136,17 +136,18 @@ def draw_loss_explorer(result: dict, fig) -> None:
     ax1.plot([p0], [result["se"]], "o", color="C0")
     ax1.plot([p0], [result["bce"]], "o", color="C3")
     ax1.axvline(y0, color="0.6", ls=":", lw=1)
-    ax1.set(xlabel="prediction $p$", ylabel="loss", xlim=(0, 1), ylim=(0, 5),
-            title=f"y = {y0:g}, p = {p0:.2f}: SE {result['se']:.3f}, BCE {result['bce']:.3f}")
-    ax1.legend(fontsize=8, loc="upper center")
+    ax1.set(xlabel="prediction $p$", ylabel="loss", xlim=(0, 1), ylim=(0, 5))
+    ax1.set_title(f"y = {y0:g}, p = {p0:.2f}: SE {result['se']:.3f}, BCE {result['bce']:.3f}", fontsize=9)
+    ax1.legend(fontsize=7, loc="upper center")
     ax2.plot(result["z"], result["se_grad_curve"], color="C0", label=r"$(\sigma-y)\,\sigma(1-\sigma)$")
     ax2.plot(result["z"], result["bce_grad_curve"], color="C3", label=r"$\sigma-y$")
     ax2.plot([result["logit"]], [result["se_grad_z"]], "o", color="C0")
     ax2.plot([result["logit"]], [result["bce_grad_z"]], "o", color="C3")
     ax2.axhline(0, color="0.6", lw=1)
-    ax2.set(xlabel="logit $z$ ($p = \\sigma(z)$)", ylabel="gradient w.r.t. $z$", ylim=(-1.05, 1.05),
-            title=f"at z = {result['logit']:.2f}: SE {result['se_grad_z']:+.3f}, BCE {result['bce_grad_z']:+.3f}")
-    ax2.legend(fontsize=8, loc="upper left")
+    ax2.set(xlabel="logit $z$ ($p = \\sigma(z)$)", ylabel="gradient w.r.t. $z$", ylim=(-1.05, 1.05))
+    ax2.set_title(f"z = {result['logit']:.2f}: SE grad {result['se_grad_z']:+.3f}, "
+                  f"BCE grad {result['bce_grad_z']:+.3f}", fontsize=9)
+    ax2.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
 
 
@@ -160,7 +161,7 @@ loss_explorer_experiment = Experiment(
     compute=loss_explorer,
     draw=draw_loss_explorer,
     static=("prediction",),
-    figsize=(9.0, 3.8),
+    figsize=(7.0, 3.4),
 )
 
 
@@ -224,17 +225,18 @@ def draw_softmax_temperature(result: dict, fig) -> None:
     ax1.bar(k, result["probs"], color=colors)
     for i, (zi, pi) in enumerate(zip(result["logits"], result["probs"])):
         ax1.text(i, pi + 0.02, f"{pi:.2f}", ha="center", fontsize=8)
-    ax1.set_xticks(k, [f"class {i}\nz={zi:g}" for i, zi in enumerate(result["logits"])], fontsize=8)
-    ax1.set(ylim=(0, 1.1), ylabel="probability",
-            title=f"T = {result['temperature']:.2f}: loss {result['loss']:.3f} (true class in red)")
+    ax1.set_xticks(k, [f"{i}\nz={zi:g}" for i, zi in enumerate(result["logits"])], fontsize=8)
+    ax1.set(ylim=(0, 1.1), xlabel="class", ylabel="probability $p_k$")
+    ax1.set_title(f"T = {result['temperature']:.2f}: loss {result['loss']:.3f} (true class red)", fontsize=9)
     ax2.semilogx(result["temperatures"], result["loss_curve"], color="C3",
                  label=f"cross-entropy, true class {result['target']}")
     ax2.semilogx(result["temperatures"], result["entropy_curve"], color="C2", label="entropy of p")
     ax2.axhline(np.log(len(result["probs"])), color="0.6", ls=":", lw=1, label="ln 5 (uniform)")
     ax2.plot([result["temperature"]], [result["loss"]], "o", color="C3")
     ax2.plot([result["temperature"]], [result["entropy"]], "o", color="C2")
-    ax2.set(xlabel="temperature $T$", ylabel="nats", ylim=(0, 4.5), title="as $T$ grows, p becomes uniform")
-    ax2.legend(fontsize=8, loc="upper left")
+    ax2.set(xlabel="temperature $T$", ylabel="nats", ylim=(0, 6))
+    ax2.set_title("as $T$ grows, $p$ becomes uniform", fontsize=9)
+    ax2.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
 
 
@@ -248,7 +250,7 @@ softmax_temperature_experiment = Experiment(
     compute=softmax_temperature,
     draw=draw_softmax_temperature,
     static=("temperature",),
-    figsize=(9.0, 3.8),
+    figsize=(7.0, 3.4),
 )
 
 
@@ -393,19 +395,20 @@ def draw_loss_surface(result: dict, fig) -> None:
     ax1.plot(path[:, 0], path[:, 1], ".-", color="w", ms=4, lw=1, label=f"{len(path) - 1} steps, lr {result['lr']:g}")
     ax1.plot(*path[0], "o", color="w")
     ax1.plot(*result["best"], "*", color="gold", ms=12, label="lowest grid point")
-    ax1.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
-            title=f"b = {result['b']:g}: loss {result['path_loss'][0]:.3f} → {result['path_loss'][-1]:.3f}")
-    ax1.legend(fontsize=7, loc="lower right")
+    ax1.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+    ax1.set_title(f"b = {result['b']:g}: loss {result['path_loss'][0]:.3f} → {result['path_loss'][-1]:.3f}",
+                  fontsize=9)
+    ax1.legend(fontsize=6, loc="lower right")
     X, y = result["X"], result["y"]
     ax2.scatter(X[y == 0, 0], X[y == 0, 1], s=14, c="C0", label="class 0")
     ax2.scatter(X[y == 1, 0], X[y == 1, 1], s=14, c="C3", label="class 1")
     w = path[-1]
     x1 = np.array([-2.5, 2.5])
     if abs(w[1]) > 1e-9:
-        ax2.plot(x1, -(w[0] * x1 + result["b"]) / w[1], "k-", lw=1.5, label="boundary after descent")
-    ax2.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
-            title=f"w = ({w[0]:.2f}, {w[1]:.2f})")
-    ax2.legend(fontsize=7, loc="upper left")
+        ax2.plot(x1, -(w[0] * x1 + result["b"]) / w[1], "k-", lw=1.5, label="decision line")
+    ax2.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    ax2.set_title(f"after descent: w = ({w[0]:.2f}, {w[1]:.2f})", fontsize=9)
+    ax2.legend(fontsize=6, loc="upper left")
     fig.tight_layout()
 
 
@@ -420,5 +423,5 @@ loss_surface_experiment = Experiment(
     compute=loss_surface,
     draw=draw_loss_surface,
     static=("loss", "b"),
-    figsize=(9.5, 4.0),
+    figsize=(7.0, 3.4),
 )

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--mem", type=int, default=2048, help="memory cap in MB (address space)")
     g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
                    help="secret seed of the hidden cases (default: $NNBOOK_SEED)")
-    g.add_argument("--chapters", help="comma-separated chapters to grade (default: all)")
+    g.add_argument("--chapters", help="comma-separated chapters to grade for everyone (default: the chapters of the notebooks each student submitted)")
     m = sub.add_parser("merge", help="merge partial gradebooks (shards) into one")
     m.add_argument("parts", nargs="+")
     m.add_argument("--out", required=True)
@@ -65,6 +65,9 @@ def main(argv=None) -> int:
         cpu = args.cpu if args.cpu is not None else max(1, int(args.timeout))
         limits = Limits(wall_s=args.timeout, cpu_s=cpu, mem_mb=args.mem)
         chapters = tuple(args.chapters.split(",")) if args.chapters else None
+        if args.seed == "nnbook":
+            print("nnbook grade: using the default seed for hidden cases; pass --seed or set NNBOOK_SEED "
+                  "to keep them secret", file=sys.stderr)
         grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits,
               secret=args.seed, chapters=chapters)
     else:

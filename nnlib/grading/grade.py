@@ -11,9 +11,12 @@ reference solutions. Expected values are never written to disk.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -25,6 +28,7 @@ import numpy as np
 from ..exercises import all_exercises
 from ..exercises.checking import expected_output
 from ..exercises.compare import compare, fmt_number
+from .notebook import MAX_NOTEBOOK_BYTES
 from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown,
                      report_rows, write_gradebook)
 from .sandbox import Limits, child_env, run_limited
@@ -32,6 +36,7 @@ from .sandbox import Limits, child_env, run_limited
 __all__ = ["find_submissions", "in_shard", "grade_student", "grade"]
 
 MAX_STATUS_BYTES = 10_000_000
+MAX_OUTPUT_BYTES = 64_000_000
 MAX_NOTES_PER_NOTEBOOK = 10
 
 
@@ -132,13 +137,25 @@ def _score(ex, rec, cases, workdir: str, end) -> ExerciseGrade:
     return grade(first_status, f"{passed}/{len(cases)} cases passed; {first}")
 
 
-def _compare_output(ex, case, path: str):
-    if not os.path.isfile(path):
-        return "no output was produced"
-    if os.path.getsize(path) > 64_000_000:
-        return "the output is too large"
+def _read_plain_file(path: str, limit: int):
+    """The bytes of a regular file the runner wrote, or None: no symlink, FIFO or device, at most ``limit`` bytes."""
     try:
-        got = np.load(path, allow_pickle=False)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return f.read(limit + 1)[:limit]
+
+
+def _compare_output(ex, case, path: str):
+    data = _read_plain_file(path, MAX_OUTPUT_BYTES)
+    if data is None:
+        return "no output was produced (or it was too large)"
+    try:
+        got = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception:  # noqa: BLE001 - anything unreadable is simply wrong
         return "the output could not be read"
     rtol, atol = ex.tolerances(case)
@@ -147,16 +164,12 @@ def _compare_output(ex, case, path: str):
 
 
 def _read_status(workdir: str) -> dict:
-    path = os.path.join(workdir, "status.json")
+    data = _read_plain_file(os.path.join(workdir, "status.json"), MAX_STATUS_BYTES)
     try:
-        if os.path.getsize(path) <= MAX_STATUS_BYTES:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-            if isinstance(data, dict):
-                return data
-    except (OSError, ValueError, RecursionError):
-        pass
-    return {}
+        status = json.loads(data) if data else {}
+    except (ValueError, RecursionError):
+        status = {}
+    return status if isinstance(status, dict) else {}
 
 
 def _notebook_notes(status: dict, workdir: str, limits: Limits) -> list:
@@ -178,15 +191,46 @@ def _notebook_notes(status: dict, workdir: str, limits: Limits) -> list:
     return notes
 
 
-def grade_student(student: str, notebooks: list, exercises: list, limits: Limits, secret: str) -> StudentReport:
-    """Run one student's notebooks in a limited runner process and score every exercise."""
+def submitted_chapters(notebooks: list) -> set:
+    """Chapters a student's notebooks belong to: from the exercise cells they hold
+    (read as plain JSON, never run here) and from file names such as ``02_neuron.ipynb``."""
+    from ..exercises import CHAPTERS
+    from .notebook import cell_role, read_notebook
+
+    found = set()
+    for p in notebooks:
+        stem = re.sub(r"^\d+[_-]", "", p.stem)
+        if stem in CHAPTERS:
+            found.add(stem)
+        data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
+        cells, _ = read_notebook(data or b"")
+        for cell in cells:
+            ex_id, _ = cell_role(cell)
+            if ex_id and ex_id.split(".")[0] in CHAPTERS:
+                found.add(ex_id.split(".")[0])
+    return found
+
+
+def grade_student(student: str, notebooks: list, exercises: list, limits: Limits, secret: str,
+                  by_submission: bool = False) -> StudentReport:
+    """Run one student's notebooks in a limited runner process and score every exercise.
+
+    With ``by_submission``, only the exercises of the chapters the student's
+    notebooks belong to are graded (all of them if none can be told).
+    """
     report = StudentReport(student, [p.name for p in notebooks])
+    if by_submission:
+        chapters = submitted_chapters(notebooks)
+        exercises = [ex for ex in exercises if ex.chapter in chapters] or exercises
     workdir = tempfile.mkdtemp(prefix="nnbook-")
     try:
         wd = Path(workdir)
         nbs = []
         for k, p in enumerate(notebooks):
-            shutil.copyfile(p, wd / f"nb{k}.ipynb")
+            data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
+            if data is None:
+                report.notes.append(f"`{p.name}` is not a regular file of at most {MAX_NOTEBOOK_BYTES} bytes")
+            (wd / f"nb{k}.ipynb").write_bytes(data or b"")
             nbs.append({"file": f"nb{k}.ipynb", "name": p.name})
         cases = {ex.id: ex.public_cases() + ex.hidden_cases(secret, student) for ex in exercises if ex.runs_code}
         job = {"notebooks": nbs, "exercises": [
@@ -235,7 +279,9 @@ def _exercise_notes(ex, rec: dict, workdir: str) -> list:
 
 def _warn_runner_failure(student: str, workdir: str, outcome) -> None:
     try:
-        tail = Path(workdir, "stderr.txt").read_bytes()[-1500:].decode("utf-8", "replace")
+        with open(os.path.join(workdir, "stderr.txt"), "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 1500))
+            tail = f.read().decode("utf-8", "replace")
     except OSError:
         tail = ""
     if outcome.returncode > 0 and tail.strip():
@@ -244,14 +290,18 @@ def _warn_runner_failure(student: str, workdir: str, outcome) -> None:
 
 def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limits(),
           secret: str = "nnbook", chapters=None) -> list:
-    """Grade a folder of submissions; write ``out/gradebook.csv`` and ``out/feedback/*.md``."""
+    """Grade a folder of submissions; write ``out/gradebook.csv`` and ``out/feedback/*.md``.
+
+    ``chapters`` names the chapters to grade for every student; by default each
+    student is graded on the chapters of the notebooks they submitted.
+    """
     exercises = [ex for ex in all_exercises() if chapters is None or ex.chapter in chapters]
     if not exercises:
         raise ValueError(f"no exercises to grade (chapters={chapters})")
     subs = {s: nbs for s, nbs in find_submissions(submissions).items() if in_shard(s, shard)}
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {s: pool.submit(grade_student, s, nbs, exercises, limits, secret) for s, nbs in subs.items()}
+        futures = {s: pool.submit(grade_student, s, nbs, exercises, limits, secret, chapters is None) for s, nbs in subs.items()}
         reports = [futures[s].result() for s in sorted(futures)]
     wall = time.monotonic() - start
     out = Path(out)

@@ -1,0 +1,344 @@
+"""The digit classifier chapter: its data split, its networks, its pictures and its training lab.
+
+* :func:`digits_split` -- the chapter's stratified, seeded split of
+  scikit-learn's 1,797 8x8 digits into training, validation and test parts;
+* :func:`digit_mlp` -- a ReLU network ``64 -> hidden... -> 10`` (optionally with dropout);
+* :func:`show_digits`, :func:`plot_confusion` -- a gallery of 8x8 images and a
+  confusion-matrix heat map, used by the notebook and by the lab;
+* :data:`digits_lab_experiment` -- the training lab: hidden widths, learning
+  rate, batch size, weight decay, epochs and training-set size in; training
+  curves, the validation confusion matrix and a gallery of mistakes out.
+
+The lab trains on the chapter's training part and reports on its validation
+part; the test part is left alone, as it should be while tuning. A
+configuration is trained once, for :data:`LAB_MAX_EPOCHS` epochs, and
+cached; the ``epochs`` control reads the run after that many epochs (the
+first ``e`` epochs of a longer run are exactly an ``e``-epoch run: same
+initial weights, same shuffles), so moving it costs nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import numpy as np
+
+from .. import data, optim
+from .._validate import as_rng, check_number
+from ..layers import Dense, Dropout, ReLU
+from ..losses import CrossEntropyLoss
+from ..metrics import confusion_matrix
+from ..module import Sequential
+from ..sizes import count_module_parameters
+from ..train import fit, predict
+from .core import Control, Experiment
+
+#: Seeds of the chapter's split: test part first, then validation from the rest.
+SPLIT_SEEDS = (0, 1)
+#: Fractions of the split: 20 % of all images for testing, 25 % of the rest for validation.
+TEST_FRACTION, VAL_FRACTION = 0.2, 0.25
+
+LAB_HIDDEN = ("16", "16-16", "32-32", "64-64", "128-128")
+LAB_LEARNING_RATES = ("0.003", "0.01", "0.03", "0.1", "0.3")
+LAB_BATCH_SIZES = ("8", "16", "32", "64", "128")
+LAB_WEIGHT_DECAYS = ("0", "0.0001", "0.001", "0.01", "0.1")
+LAB_TRAIN_SIZES = ("100", "300", "1077")
+LAB_MAX_EPOCHS = 30
+#: Momentum of the lab's SGD optimiser.
+LAB_MOMENTUM = 0.9
+#: How many misclassified validation images the lab shows.
+LAB_GALLERY = 12
+
+
+def _frozen(*arrays):
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+@functools.lru_cache(maxsize=None)
+def digits_split():
+    """The chapter's split of the 8x8 digits (stratified by class, seeded).
+
+    Returns
+    -------
+    dict with ``X_train, y_train`` (1,077 images), ``X_val, y_val`` (360) and
+    ``X_test, y_test`` (360); ``X_*`` of shape (N, 64), float64 in [0, 1],
+    ``y_*`` of shape (N,), int64. The arrays are read-only (the result is
+    cached and shared): copy one before changing it.
+    """
+    X, y = data.load_digits()
+    X_rest, X_test, y_rest, y_test = data.train_test_split(X, y, test_size=TEST_FRACTION, rng=SPLIT_SEEDS[0],
+                                                           stratify=True)
+    X_train, X_val, y_train, y_val = data.train_test_split(X_rest, y_rest, test_size=VAL_FRACTION,
+                                                           rng=SPLIT_SEEDS[1], stratify=True)
+    arrays = _frozen(X_train, y_train, X_val, y_val, X_test, y_test)
+    return dict(zip(("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"), arrays))
+
+
+def digit_mlp(widths, rng=None, dropout=0.0):
+    """A fully connected ReLU network with the given layer widths.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[D_0, D_1, ..., D_L]``, e.g. ``[64, 16, 16, 10]``: input size,
+        hidden widths, number of classes. The last layer gives logits.
+    rng : None, int or numpy.random.Generator
+        Draws the initial weights (and the dropout masks).
+    dropout : float in [0, 1)
+        If positive, a :class:`~nnlib.Dropout` with this ``p`` follows every
+        hidden ReLU.
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> [type(m).__name__ for m in digit_mlp([64, 16, 10], rng=0, dropout=0.5)]
+    ['Dense', 'ReLU', 'Dropout', 'Dense']
+    """
+    widths = [int(w) for w in widths]
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"widths must hold at least two positive sizes, got {widths}")
+    check_number(dropout, "dropout", low=0.0)
+    rng = as_rng(rng)
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(Dense(a, b, rng=rng))
+        if i < len(widths) - 2:
+            layers.append(ReLU())
+            if dropout > 0:
+                layers.append(Dropout(dropout, rng=rng))
+    return Sequential(*layers)
+
+
+def show_digits(fig, images, captions=(), ncols=10, colors=None, subplot_spec=None):
+    """Draw 8x8 images in a grid on ``fig`` (ink dark on white), with captions.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    images : ndarray, shape (K, 8, 8) or (K, 64)
+    captions : sequence of str, optional
+        One per image, drawn as its title.
+    ncols : int
+    colors : sequence of matplotlib colours, optional
+        Colour of each caption.
+    subplot_spec : matplotlib SubplotSpec, optional
+        Draw inside this part of the figure instead of the whole figure.
+
+    Returns
+    -------
+    list of Axes
+    """
+    images = np.asarray(images).reshape(-1, 8, 8)
+    n = len(images)
+    nrows = max(1, -(-n // ncols))
+    grid = (subplot_spec.subgridspec(nrows, ncols) if subplot_spec is not None
+            else fig.add_gridspec(nrows, ncols))
+    axes = []
+    for i in range(nrows * ncols):
+        ax = fig.add_subplot(grid[i // ncols, i % ncols])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i < n:
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            if i < len(captions):
+                ax.set_title(captions[i], fontsize=8, color=None if colors is None else colors[i])
+        else:
+            ax.axis("off")
+        axes.append(ax)
+    return axes
+
+
+def plot_confusion(ax, M, title="confusion matrix"):
+    """Heat map of a confusion matrix (rows: true class, columns: predicted), counts written in."""
+    M = np.asarray(M)
+    ax.imshow(M, cmap="Blues", norm=_log_norm(M))
+    C = M.shape[0]
+    for i in range(C):
+        for j in range(C):
+            if M[i, j]:
+                ax.text(j, i, str(M[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if M[i, j] > M.max() / 3 else "black")
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title, fontsize=10)
+
+
+def _log_norm(M):
+    from matplotlib.colors import LogNorm
+    return LogNorm(vmin=1, vmax=max(int(M.max()), 2), clip=True)
+
+
+def _one_blas_thread():
+    """One BLAS thread while training: the matrices are tiny, and several
+    threads on a busy machine make them many times slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _choice(value, options, name, kind):
+    """A control's value (string from a drop-down, or a number) in canonical form."""
+    try:
+        x = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}") from None
+    if x not in {kind(o) for o in options}:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return x
+
+
+def _hidden(value):
+    if isinstance(value, str):
+        if value not in LAB_HIDDEN:
+            raise ValueError(f"hidden must be one of {list(LAB_HIDDEN)}, got {value!r}")
+        return tuple(int(w) for w in value.split("-"))
+    widths = tuple(int(w) for w in value)
+    if "-".join(map(str, widths)) not in LAB_HIDDEN:
+        raise ValueError(f"hidden must be one of {list(LAB_HIDDEN)}, got {value!r}")
+    return widths
+
+
+@functools.lru_cache(maxsize=64)
+def _lab_run(hidden, lr, batch_size, weight_decay, n_train, seed=0):
+    """Train one configuration for LAB_MAX_EPOCHS epochs; record every epoch (cached)."""
+    split = digits_split()
+    X, y = split["X_train"], split["y_train"]
+    if n_train < len(X):  # a stratified subset of the training part
+        X, _, y, _ = data.train_test_split(X, y, test_size=len(X) - n_train, rng=seed, stratify=True)
+    X_val, y_val = split["X_val"], split["y_val"]
+    model = digit_mlp((64, *hidden, 10), rng=seed)
+    loss = CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=lr, momentum=LAB_MOMENTUM, weight_decay=weight_decay)
+    val_loss, val_acc, val_pred = [], [], []
+
+    def on_epoch(epoch, logs):
+        out = predict(model, X_val)
+        val_loss.append(float(loss(out, y_val)))
+        val_pred.append(out.argmax(axis=1))
+        val_acc.append(float(np.mean(val_pred[-1] == y_val)))
+
+    with _one_blas_thread():
+        history = fit(model, loss, opt, X, y, LAB_MAX_EPOCHS, batch_size=batch_size, rng=seed,
+                      progress=False, callbacks=[on_epoch], on_nonfinite="stop")
+    done = history.epochs
+    run = {
+        "loss": np.array(history["loss"]), "accuracy": np.array(history["accuracy"]),
+        "val_loss": np.array(val_loss[:done]), "val_accuracy": np.array(val_acc[:done]),
+        "val_pred": np.array(val_pred[:done]).reshape(done, len(y_val)),
+        "n_params": count_module_parameters(model), "n_train": len(X), "diverged": history.stopped,
+    }
+    _frozen(*(v for v in run.values() if isinstance(v, np.ndarray)))
+    return run
+
+
+def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epochs=20, n_train="1077"):
+    """Train a digit classifier with SGD (momentum 0.9) and report on the validation part.
+
+    Parameters
+    ----------
+    hidden : str, one of :data:`LAB_HIDDEN`
+        Hidden widths, e.g. ``"16-16"`` for the network 64-16-16-10.
+    lr, batch_size, weight_decay, n_train : str or number
+        One of :data:`LAB_LEARNING_RATES`, :data:`LAB_BATCH_SIZES`,
+        :data:`LAB_WEIGHT_DECAYS` (L2 strength :math:`\\lambda`),
+        :data:`LAB_TRAIN_SIZES` (images used from the training part).
+    epochs : int in [1, LAB_MAX_EPOCHS]
+
+    Returns
+    -------
+    dict with
+        ``epoch`` : ndarray (E,), 1..E; ``loss, accuracy`` : training loss and
+        accuracy per epoch; ``val_loss, val_accuracy`` : the same on the
+        validation part; ``confusion`` : (10, 10) validation confusion matrix
+        after epoch E; ``val_acc`` : its accuracy; ``mistakes`` : indices of
+        misclassified validation images (all of them) and ``images, true,
+        predicted`` for the first :data:`LAB_GALLERY`; ``n_params``,
+        ``n_train``, ``diverged`` (the loss became non-finite and training
+        stopped) and the settings as numbers.
+    """
+    widths = _hidden(hidden)
+    lr = _choice(lr, LAB_LEARNING_RATES, "lr", float)
+    batch_size = _choice(batch_size, LAB_BATCH_SIZES, "batch_size", int)
+    weight_decay = _choice(weight_decay, LAB_WEIGHT_DECAYS, "weight_decay", float)
+    n_train = _choice(n_train, LAB_TRAIN_SIZES, "n_train", int)
+    if isinstance(epochs, bool) or not float(epochs).is_integer() or not 1 <= epochs <= LAB_MAX_EPOCHS:
+        raise ValueError(f"epochs must be a whole number in [1, {LAB_MAX_EPOCHS}], got {epochs!r}")
+    run = _lab_run(widths, lr, batch_size, weight_decay, n_train)
+    E = min(int(epochs), len(run["loss"]))
+    y_val = digits_split()["y_val"]
+    X_val = digits_split()["X_val"]
+    result = {"epoch": np.arange(1, E + 1), "hidden": "-".join(map(str, widths)), "lr": lr,
+              "batch_size": batch_size, "weight_decay": weight_decay, "epochs": E,
+              "n_params": run["n_params"], "n_train": run["n_train"], "diverged": run["diverged"]}
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        result[key] = run[key][:E]
+    if E == 0:  # diverged in the first epoch
+        result.update(confusion=np.zeros((10, 10), dtype=np.int64), val_acc=float("nan"),
+                      mistakes=np.array([], dtype=np.int64), images=np.zeros((0, 8, 8)),
+                      true=np.array([], dtype=np.int64), predicted=np.array([], dtype=np.int64))
+        return result
+    pred = run["val_pred"][E - 1]
+    wrong = np.flatnonzero(pred != y_val)
+    shown = wrong[:LAB_GALLERY]
+    result.update(confusion=confusion_matrix(y_val, pred, num_classes=10), val_acc=float(np.mean(pred == y_val)),
+                  mistakes=wrong, images=X_val[shown].reshape(-1, 8, 8), true=y_val[shown], predicted=pred[shown])
+    return result
+
+
+def draw_digits_lab(result: dict, fig) -> None:
+    """Loss and accuracy curves, the validation confusion matrix and a gallery of mistakes."""
+    grid = fig.add_gridspec(2, 2, height_ratios=(1, 1.15), hspace=0.45, wspace=0.3)
+    ax_loss, ax_acc = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    e = result["epoch"]
+    ax_loss.plot(e, result["loss"], label="training")
+    ax_loss.plot(e, result["val_loss"], label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    ax_loss.legend(fontsize=8)
+    ax_acc.plot(e, result["accuracy"], label="training")
+    ax_acc.plot(e, result["val_accuracy"], label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    ax_acc.legend(fontsize=8, loc="lower right")
+    note = " (diverged: lower the learning rate)" if result["diverged"] else ""
+    fig.suptitle(f"64-{result['hidden']}-10 ({result['n_params']:,} parameters), {result['n_train']} training "
+                 f"images: validation accuracy {result['val_acc']:.1%}{note}", fontsize=10)
+    plot_confusion(fig.add_subplot(grid[1, 0]), result["confusion"], "validation confusion matrix")
+    n_wrong = len(result["mistakes"])
+    captions = [f"{t}→{p}" for t, p in zip(result["true"], result["predicted"])]
+    if len(result["images"]):
+        sub = grid[1, 1].subgridspec(2, 1, height_ratios=(0.12, 1))
+        title_ax = fig.add_subplot(sub[0])
+        title_ax.axis("off")
+        title_ax.set_title(f"{min(n_wrong, LAB_GALLERY)} of {n_wrong} mistakes (true→predicted)", fontsize=10)
+        show_digits(fig, result["images"], captions, ncols=4, colors=["C3"] * len(captions), subplot_spec=sub[1])
+    else:
+        ax = fig.add_subplot(grid[1, 1])
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no mistakes on the validation part", ha="center", va="center")
+
+
+digits_lab_experiment = Experiment(
+    name="digits_lab",
+    title="A training lab for the digit classifier",
+    controls=[
+        Control("hidden", "hidden widths", "16-16", options=LAB_HIDDEN),
+        Control("lr", "learning rate", "0.03", options=LAB_LEARNING_RATES),
+        Control("batch_size", "batch size", "32", options=LAB_BATCH_SIZES),
+        Control("weight_decay", "weight decay λ", "0", options=LAB_WEIGHT_DECAYS),
+        Control("epochs", "epochs", 20, 5, LAB_MAX_EPOCHS, 5),
+        Control("n_train", "training images", "1077", options=LAB_TRAIN_SIZES),
+    ],
+    compute=digits_lab,
+    draw=draw_digits_lab,
+    static=("weight_decay", "epochs"),
+    figsize=(7.0, 6.5),
+)
