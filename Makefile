@@ -9,6 +9,13 @@ JOBS   ?= 2
 
 .PHONY: book test execute lab bench clean env
 
+# On two cores, multithreaded BLAS inside several kernels at once (pytest -n 2,
+# nbval) oversubscribes the CPU and slows small matrix products a hundredfold:
+# the book's own commands run each process's BLAS on one thread.
+book test execute: export OPENBLAS_NUM_THREADS := 1
+book test execute: export OMP_NUM_THREADS := 1
+book test execute: export MKL_NUM_THREADS := 1
+
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml

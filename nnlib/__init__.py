@@ -28,3 +28,5 @@ __all__ += ["diagnostics", "clip"]  # deep networks chapter
 __all__ += ["autograd"]  # backpropagation chapter
 from . import regularization  # noqa: F401,E402  (digit classifier chapter)
 __all__ += ["regularization"]  # digit classifier chapter
+from . import interop, distributed  # noqa: F401,E402  (frameworks chapter; torch imported lazily)
+__all__ += ["interop", "distributed"]  # frameworks chapter

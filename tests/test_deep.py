@@ -170,7 +170,10 @@ def test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_spectral_n
 def test_relu_variance_ratio_per_layer_is_n_sigma2_over_2_so_he_keeps_it_at_one(std):
     """eq-variance: Var z^(l) = n sigma_w^2 E[a^2] = (n sigma_w^2 / 2) Var z^(l-1) for ReLU."""
     n = 512
-    weights = init.he_normal if std is None else (lambda fi, fo, rng, dtype: init.normal(fi, fo, rng, std=std, dtype=dtype))
+
+    def weights(fi, fo, rng, dtype):
+        return init.he_normal(fi, fo, rng, dtype=dtype) if std is None else init.normal(fi, fo, rng, std=std, dtype=dtype)
+
     rng = np.random.default_rng(5)
     layers = []
     for _ in range(6):
@@ -236,8 +239,8 @@ def test_each_normalisation_standardises_the_stated_groups():
     np.testing.assert_allclose(bn, (x - x.mean(0)) / np.sqrt(x.var(0) + eps), rtol=1e-12)
     np.testing.assert_allclose(ln, (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps), rtol=1e-12)
     g = x.reshape(8, 3, 2)
-    np.testing.assert_allclose(gn, ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)).reshape(8, 6),
-                               rtol=1e-12)
+    gn_hand = (g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)
+    np.testing.assert_allclose(gn, gn_hand.reshape(8, 6), rtol=1e-12)
     np.testing.assert_allclose(bn.mean(0), 0, atol=1e-12)
     np.testing.assert_allclose(bn.var(0), 1, rtol=1e-5)
     np.testing.assert_allclose(ln.mean(1), 0, atol=1e-12)

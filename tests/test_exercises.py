@@ -139,9 +139,10 @@ def starter_answer(ex):
 
 
 def test_registry_holds_the_neuron_chapter_with_stable_ids():
-    assert CHAPTERS[0] == "neuron"
-    assert IDS[:5] == [f"neuron.ex{i}" for i in range(1, 6)]
-    assert {exercise(i).kind for i in IDS[:5]} == {"function", "value", "choice", "bug"}
+    assert CHAPTERS.index("neuron") == 1, "chapters are listed in book order"
+    neuron = [i for i in IDS if i.startswith("neuron.")]
+    assert neuron == [f"neuron.ex{i}" for i in range(1, 6)]
+    assert {exercise(i).kind for i in neuron} == {"function", "value", "choice", "bug"}
     with pytest.raises(KeyError, match="did you mean neuron.ex"):
         exercise("neuron.exl")
 

@@ -66,7 +66,8 @@ def _gn_layer_norm(x, num_groups, eps=1e-5):  # ignores the groups
 def _gn_groups_of_samples(x, num_groups, eps=1e-5):  # the bug, written differently
     N = x.shape[0]
     g = np.reshape(x, (num_groups, N // num_groups, -1))
-    return ((g - g.mean(axis=(1, 2), keepdims=True)) / np.sqrt(g.var(axis=(1, 2), keepdims=True) + eps)).reshape(x.shape)
+    out = (g - g.mean(axis=(1, 2), keepdims=True)) / np.sqrt(g.var(axis=(1, 2), keepdims=True) + eps)
+    return out.reshape(x.shape)
 
 
 def _gn_interleaved(x, num_groups, eps=1e-5):  # channels c, c+G, ... in one group: wrong grouping
@@ -78,7 +79,8 @@ def _gn_interleaved(x, num_groups, eps=1e-5):  # channels c, c+G, ... in one gro
 
 def _gn_mean_over_both_axes(x, num_groups, eps=1e-5):  # fixed reshape, stale axes: LayerNorm again
     g = x.reshape(x.shape[0], num_groups, -1)
-    return ((g - g.mean(axis=(1, 2), keepdims=True)) / np.sqrt(g.var(axis=(1, 2), keepdims=True) + eps)).reshape(x.shape)
+    out = (g - g.mean(axis=(1, 2), keepdims=True)) / np.sqrt(g.var(axis=(1, 2), keepdims=True) + eps)
+    return out.reshape(x.shape)
 
 
 WRONG_ANSWERS = {
@@ -106,7 +108,8 @@ WRONG_ANSWERS = {
         "unbiased variance": _bn(ddof=1),
         "beta forgotten": _bn(no_beta=True),
         "gamma and beta swapped": _bn(swap=True),
-        "float64 output for float32 input": lambda x, g, b, eps=1e-5: ref.batch_norm_train(x, g, b, eps).astype(np.float64),
+        "float64 output for float32 input":
+            lambda x, g, b, eps=1e-5: ref.batch_norm_train(x, g, b, eps).astype(np.float64),
     },
     "deep.ex5": {"003's description": "a", "the whole batch": "c", "groups of samples": "d"},
     "deep.ex6": {

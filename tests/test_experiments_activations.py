@@ -1,4 +1,5 @@
 """The activations chapter's experiment: the bent plane, XOR separability, the chain derivative, live()."""
+import doctest
 import time
 
 import numpy as np
@@ -180,3 +181,9 @@ def test_live_widget_recomputes_when_a_control_moves():
     assert len(box.results) == 3 and box.results[-1]["separable"]
     np.testing.assert_allclose(box.results[-1]["W"][:, 0], box.results[-1]["W"][:, 1])
     assert 'data-experiment="activations"' in box._repr_mimebundle_()["text/html"]
+
+
+def test_docstring_examples_run():
+    from nnlib.experiments import activations as module
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4 and result.failed == 0

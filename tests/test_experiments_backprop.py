@@ -153,3 +153,15 @@ def test_live_widgets_recompute_when_a_control_moves():
     box.controls["steps"].value = 200
     assert len(box.results) == n + 1 and box.results[-1]["steps"] == 200
     assert box.results[-1]["mse"] != box.results[-2]["mse"]
+
+
+def test_integer_controls_accept_the_integral_floats_the_static_book_sends():
+    assert backprop_steps(3.0)["step"] == 3
+    assert xor_training(steps=400.0)["steps"] == 400
+    for experiment in (backprop_steps_experiment, xor_training_experiment):
+        for control in experiment.controls:
+            if control.name in experiment.static and control.options is None:
+                for value in control.values(25):
+                    experiment.run(**{control.name: value})
+    with pytest.raises(ValueError, match="whole number"):
+        backprop_steps(2.5)

@@ -62,6 +62,18 @@ def test_compute_is_deterministic_and_fast():
     assert min(times) < 0.3, f"compute took {min(times):.3f} s at the defaults (target < 0.1 s on an idle core)"
 
 
+def test_every_frame_of_the_static_html_version_computes():
+    """The HTML book precomputes a frame for every value of the static controls (floats for sliders)."""
+    static = [c for c in deep_experiment.controls if c.name in deep_experiment.static]
+    depth = next(c for c in static if c.name == "depth")
+    assert all(isinstance(v, float) for v in depth.values())
+    for d in depth.values():
+        r = deep_experiment.run(depth=d, initialisation="he", activation="relu")
+        assert r["depth"] == int(d) and r["norms"].shape == (int(d),)
+    for name in next(c for c in static if c.name == "initialisation").values():
+        assert np.all(np.isfinite(deep_experiment.run(initialisation=name)["norms"]))
+
+
 def test_mlp_builds_the_stated_blocks_and_refuses_unknown_names():
     net = mlp(3, "tanh", "xavier", "layernorm", n_in=2, n_out=4, width=5, rng=0)
     assert [type(m).__name__ for m in net] == ["Dense", "LayerNorm", "Tanh", "Dense", "LayerNorm", "Tanh", "Dense"]

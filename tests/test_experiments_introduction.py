@@ -45,7 +45,8 @@ def test_models_are_sorted_by_size_with_the_network_among_them():
     assert r["mine"] == sum(m.parameters < r["parameters"] for m in KNOWN_MODELS)
 
 
-@pytest.mark.parametrize("bad", [dict(input_size=0), dict(n_hidden=-1), dict(hidden_width=2.5), dict(output_size=True)])
+@pytest.mark.parametrize("bad", [dict(input_size=0), dict(n_hidden=-1), dict(hidden_width=2.5), dict(output_size=True),
+                                 dict(hidden_width="wide"), dict(n_hidden="2")])
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         network_size(**bad)
@@ -55,9 +56,22 @@ def test_registered_with_static_controls_that_exist():
     assert REGISTRY["network_size"] is network_size_experiment
     names = {c.name for c in network_size_experiment.controls}
     assert set(network_size_experiment.static) <= names and 1 <= len(network_size_experiment.static) <= 2
-    for c in network_size_experiment.controls:  # every slider position is a valid setting
-        for v in c.values(5):
-            network_size_experiment.run(**{c.name: int(v)})
+    for c in network_size_experiment.controls:  # every frame of the static HTML and both ends of each slider
+        values = c.values(25) if c.name in network_size_experiment.static else [c.low, c.default, c.high]
+        for v in values:
+            assert network_size_experiment.run(**{c.name: v})["parameters"] > 0
+
+
+def test_static_frames_are_few_and_widths_are_powers_of_two():
+    static = [c for c in network_size_experiment.controls if c.name in network_size_experiment.static]
+    assert np.prod([len(c.values(25)) for c in static]) <= 80
+    widths = [int(v) for v in next(c for c in static if c.name == "hidden_width").values()]
+    assert widths == [2**k for k in range(4, 15)] and 16 in widths and 128 in widths
+
+
+def test_hidden_width_may_be_the_drop_down_string_or_an_int():
+    a, b = network_size(hidden_width="128", n_hidden=1), network_size(hidden_width=128, n_hidden=1)
+    assert a["widths"] == b["widths"] == [784, 128, 10] and a["parameters"] == b["parameters"] == 101770
 
 
 def test_compute_is_fast():
@@ -85,7 +99,7 @@ def test_live_controls_recompute_when_moved():
     from nnlib.widgets import live
     box = live(network_size_experiment)
     before = len(box.results)
-    box.controls["hidden_width"].value = 128
+    box.controls["hidden_width"].value = "128"
     assert len(box.results) > before and box.results[-1]["widths"] == [784, 128, 128, 10]
     box.controls["n_hidden"].value = 1
     assert box.results[-1]["parameters"] == 101770

@@ -168,7 +168,7 @@ def test_every_static_frame_draws(experiment):
     import matplotlib.pyplot as plt
 
     control = {c.name: c for c in experiment.controls}[experiment.static[0]]
-    for value in control.values(3):
+    for value in control.values(2):  # the two ends of the control's range
         fig = experiment.figure(**{control.name: value})
         assert len(fig.axes) >= 2
         plt.close(fig)
@@ -176,11 +176,8 @@ def test_every_static_frame_draws(experiment):
 
 @pytest.mark.parametrize("experiment, control, value", [
     (lx.loss_explorer_experiment, "prediction", 0.5),
-    (lx.loss_explorer_experiment, "target", 0.0),
-    (lx.softmax_temperature_experiment, "temperature", 2.5),
     (lx.softmax_temperature_experiment, "target", 3),
     (lx.loss_surface_experiment, "loss", "mean squared error"),
-    (lx.loss_surface_experiment, "b", 1.0),
 ], ids=lambda v: v.name if hasattr(v, "name") else str(v))
 def test_live_widget_recomputes_when_a_control_moves(experiment, control, value):
     pytest.importorskip("ipywidgets")
@@ -194,3 +191,10 @@ def test_live_widget_recomputes_when_a_control_moves(experiment, control, value)
     new = box.results[-1]
     key = {"loss_explorer": "bce", "softmax_temperature": "loss", "loss_surface": "L"}[experiment.name]
     assert not np.array_equal(np.asarray(old[key]), np.asarray(new[key]))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(lx, verbose=False)
+    assert result.attempted >= 1 and result.failed == 0

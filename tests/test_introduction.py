@@ -252,3 +252,14 @@ def test_format_size_uses_three_digits_and_decimal_prefixes(x, unit, text):
 def test_format_size_refuses_non_numbers():
     with pytest.raises(TypeError, match="x must be"):
         sizes.format_size("7B")
+
+
+@pytest.mark.parametrize("H", [1, 16, 128, 83_269])
+def test_two_hidden_layers_of_width_h_have_h2_plus_796h_plus_10_parameters(H):
+    assert sum(count_parameters([784, H, H, 10])) == H * H + 796 * H + 10
+
+
+def test_a_small_update_is_lost_in_bfloat16_but_kept_in_float32():
+    torch = pytest.importorskip("torch")
+    assert (torch.tensor(1.0, dtype=torch.bfloat16) + 0.001).item() == 1.0
+    assert (torch.tensor(1.0, dtype=torch.float32) + 0.001).item() > 1.0

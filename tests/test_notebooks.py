@@ -17,7 +17,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))          # the chapters
+ALL_NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))                     # chapters and appendices
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 sys.path.insert(0, str(ROOT / "scripts"))
 from sync_install_cell import install_source, repository_url  # noqa: E402
@@ -32,13 +33,13 @@ def toc_files():
     return [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
 
 
-def test_every_chapter_notebook_is_in_the_table_of_contents():
+def test_every_notebook_is_in_the_table_of_contents():
     listed = set(toc_files())
-    missing = [nb.name for nb in NOTEBOOKS if f"book/{nb.stem}" not in listed]
+    missing = [nb.name for nb in ALL_NOTEBOOKS if f"book/{nb.stem}" not in listed]
     assert not missing, f"notebooks missing from _toc.yml: {missing}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.stem)
 def test_first_cell_installs_nnlib_from_the_configured_repository(path):
     first = load(path)["cells"][0]
     assert first["metadata"].get("nnbook", {}).get("role") == "install"
@@ -47,7 +48,7 @@ def test_first_cell_installs_nnlib_from_the_configured_repository(path):
         "install cell out of date: run python scripts/sync_install_cell.py"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.stem)
 def test_stored_executed_with_widget_state(path):
     nb = load(path)
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and c["metadata"].get("nnbook", {}).get("role") != "install"]

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MATHJAX_SRC = ROOT / "assets" / "node_modules" / "mathjax" / "es5"
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "a11y", "ui", "adaptors"]
-MAX_VALUES = 25  # frames per numeric control
+MAX_FRAMES = 60  # frames per experiment: one numeric control gets up to 25 values, two share the budget
 PLACEHOLDER = re.compile(
     r'<div class="nnbook-experiment" data-experiment="([^"]+)" data-params="([^"]*)">.*?</div>', re.S)
 
@@ -79,7 +79,13 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
 
     experiment = REGISTRY[name]
     controls = [c for c in experiment.controls if c.name in experiment.static]
-    values = [c.values(MAX_VALUES) for c in controls]
+    fixed = 1
+    for c in controls:
+        if c.options is not None:
+            fixed *= len(c.options)
+    numeric = [c for c in controls if c.options is None]
+    per = max(2, int((MAX_FRAMES / fixed) ** (1 / len(numeric)))) if numeric else 0
+    values = [c.values(min(25, per)) for c in controls]
     folder = outdir / "_static" / "experiments" / name
     folder.mkdir(parents=True, exist_ok=True)
     frames = []

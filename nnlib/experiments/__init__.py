@@ -14,6 +14,8 @@ from .gradient_descent import optimizer_race, race_experiment
 from .deep import deep_experiment, deep_gradients
 from .activations import activations_experiment, bend_plane, chain_gradient
 from .backprop import backprop_steps_experiment, xor_training_experiment
+from .digits import digits_lab, digits_lab_experiment
+from .frameworks import speed_comparison, speed_experiment, time_training_step
 
 __all__ = ["Control", "Experiment", "neuron_experiment", "neuron_response", "REGISTRY"]
 __all__ += ["network_size", "network_size_experiment"]
@@ -22,6 +24,8 @@ __all__ += ["loss_explorer_experiment", "softmax_temperature_experiment", "loss_
 __all__ += ["deep_experiment", "deep_gradients"]
 __all__ += ["activations_experiment", "bend_plane", "chain_gradient"]
 __all__ += ["backprop_steps_experiment", "xor_training_experiment"]
+__all__ += ["digits_lab", "digits_lab_experiment"]
+__all__ += ["speed_comparison", "speed_experiment", "time_training_step"]
 
 REGISTRY = {e.name: e for e in [neuron_experiment]}
 REGISTRY[network_size_experiment.name] = network_size_experiment
@@ -30,3 +34,5 @@ REGISTRY.update({e.name: e for e in [loss_explorer_experiment, softmax_temperatu
 REGISTRY[deep_experiment.name] = deep_experiment
 REGISTRY[activations_experiment.name] = activations_experiment
 REGISTRY.update({e.name: e for e in [backprop_steps_experiment, xor_training_experiment]})
+REGISTRY[digits_lab_experiment.name] = digits_lab_experiment
+REGISTRY[speed_experiment.name] = speed_experiment

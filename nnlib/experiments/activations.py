@@ -74,6 +74,12 @@ def layer_weights(scale: float, angle: float, bias: float):
         :math:`s\,(\cos\alpha_j, \sin\alpha_j)`.
     b : ndarray, shape (2,)
         :math:`(\beta, -\beta)`.
+
+    Examples
+    --------
+    >>> W, b = layer_weights(scale=np.sqrt(2), angle=0.0, bias=0.5)
+    >>> W.round(12).tolist(), b.tolist()
+    ([[1.0, 1.0], [1.0, 1.0]], [0.5, -0.5])
     """
     a = np.deg2rad(45.0 + np.array([-0.5, 0.5]) * angle)
     W = scale * np.stack([np.cos(a), np.sin(a)])
@@ -107,6 +113,13 @@ def xor_separable(points, tol: float = 1e-9) -> bool:
     Two classes of two points each can be separated by a line exactly when the
     segment joining one pair does not meet the segment joining the other
     (their convex hulls are disjoint).
+
+    Examples
+    --------
+    >>> xor_separable([[0, 0], [0, 1], [1, 0], [1, 1]])      # XOR itself
+    False
+    >>> xor_separable([[0, 0], [1, 0], [1, 0], [2, 1]])      # after the hand-made ReLU layer
+    True
     """
     points = np.asarray(points, dtype=float)
     if points.shape != (4, 2):
@@ -157,7 +170,7 @@ def separating_line(points):
     return n, float(n @ (p + q) / 2)
 
 
-def bend_plane(activation="tanh", scale=1.5, angle=30.0, bias=0.5, n_lines=9, n_points=81, extent=2.0):
+def bend_plane(activation="tanh", scale=1.5, angle=60.0, bias=0.5, n_lines=9, n_points=81, extent=2.0):
     r"""Map a grid of lines through the layer :math:`\mathbf h = f(\mathbf x W + \mathbf b)`.
 
     Parameters
@@ -165,7 +178,7 @@ def bend_plane(activation="tanh", scale=1.5, angle=30.0, bias=0.5, n_lines=9, n_
     activation : str
         One of :data:`ACTIVATION_CHOICES`.
     scale, angle, bias : float
-        :math:`s`, :math:`\theta` (degrees) and :math:`\beta` of :func:`layer_weights`.
+        :math:`s`, :math:`\varphi` (degrees) and :math:`\beta` of :func:`layer_weights`.
     n_lines : int
         Lines in each direction; ``n_points`` points on each line.
     extent : float
@@ -184,6 +197,12 @@ def bend_plane(activation="tanh", scale=1.5, angle=30.0, bias=0.5, n_lines=9, n_
         ``xor_out`` : ndarray, shape (4, 2), the XOR inputs after the layer;
         ``separable`` : bool, :func:`xor_separable` of ``xor_out``;
         ``line`` : :func:`separating_line` of ``xor_out`` (None when not separable).
+
+    Examples
+    --------
+    >>> r = bend_plane("relu", scale=1.5, angle=0.0, bias=0.5)
+    >>> r["lines_out"].shape, r["separable"]
+    ((18, 81, 2), True)
     """
     f, df = activation_pair(activation)
     W, b = layer_weights(scale, angle, bias)
@@ -234,6 +253,12 @@ def chain_gradient(activation="sigmoid", depth=10, weight=1.0, x0=0.5):
     By the chain rule
 
     .. math:: \frac{\partial a_L}{\partial a_0} = \prod_{\ell=1}^{L} w\, f'(z_\ell).
+
+    Examples
+    --------
+    >>> r = chain_gradient("relu", depth=3, weight=2.0, x0=0.5)
+    >>> r["a"].tolist(), r["grad"].tolist()
+    ([0.5, 1.0, 2.0, 4.0], [1.0, 2.0, 4.0, 8.0])
     """
     f, df = activation_pair(activation)
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_float_array, check_number
-from ..activations import ACTIVATIONS, sigmoid
+from ..activations import ACTIVATIONS
 from ..data import xor
 from .core import Control, Experiment
 
@@ -59,8 +59,18 @@ def two_layer_grads(X, T, W1, b1, W2, b2, hidden="sigmoid", output="sigmoid"):
         \frac{\partial E}{\partial W_{out}} = a_h^\top \delta_{out}, \quad
         \frac{\partial E}{\partial W_h} = x^\top \delta_h, \quad
         \frac{\partial E}{\partial b} = \textstyle\sum_n \delta .
+
+    Examples
+    --------
+    >>> X, T = np.array([[1.0, 0.0]]), np.array([[1.0]])
+    >>> r = two_layer_grads(X, T, np.zeros((2, 2)), np.zeros(2), np.ones((2, 1)), np.zeros(1))
+    >>> round(r["E"], 4), r["W2"].ravel().round(4).tolist()
+    (0.0362, [-0.0264, -0.0264])
     """
     X, T = as_float_array(X, "X", ndim=2), as_float_array(T, "T", ndim=2)
+    if hidden not in ACTIVATIONS or output not in _OUTPUTS:
+        raise ValueError(f"hidden must be one of {sorted(ACTIVATIONS)} and output one of {sorted(_OUTPUTS)}, "
+                         f"got {hidden!r} and {output!r}")
     f, f_grad = ACTIVATIONS[hidden]
     g, g_grad = _OUTPUTS[output]
     Z1 = X @ W1 + b1
@@ -77,6 +87,14 @@ def two_layer_grads(X, T, W1, b1, W2, b2, hidden="sigmoid", output="sigmoid"):
         "W2": A1.T @ delta_out, "b2": delta_out.sum(axis=0),
         "W1": X.T @ delta_h, "b1": delta_h.sum(axis=0), "X": delta_h @ W1.T,
     }
+
+
+def _whole(value, name, low=0, high=None) -> int:
+    """An integer control; sliders and the static book may send it as an integral float (3.0)."""
+    check_number(value, name, low=low, high=high)
+    if not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return int(value)
 
 
 def init_000(rng, hidden=2):
@@ -119,6 +137,14 @@ def train_xor(W1, b1, W2, b2, lr, steps, *, update="descent"):
     Each step computes, with :math:`E = \frac12\sum (a_2 - t)^2`,
     :math:`\delta_2 = (a_2 - t)\,\sigma'(z_2)`, :math:`\delta_1 = (\delta_2 W_2^\top)\odot\sigma'(z_1)`
     and :math:`W \leftarrow W - \eta\,\partial E/\partial W` (``+`` for ascent).
+
+    Examples
+    --------
+    >>> start = init_000(np.random.default_rng(0))
+    >>> round(train_xor(*start, lr=0.1, steps=1000, update="ascent")["final_mse"], 3)
+    0.498
+    >>> round(train_xor(*start, lr=2.0, steps=2000)["final_mse"], 4)
+    0.0004
     """
     check_number(lr, "lr", low=0.0)
     check_number(steps, "steps", low=0, integer=True)
@@ -139,8 +165,9 @@ def train_xor(W1, b1, W2, b2, lr, steps, *, update="descent"):
     for k in range(steps):  # the same lines serve one network (2-D arrays) and a stack (3-D)
         A1 = _sig(X @ W1 + b1[..., None, :])                # (S, 4, H)
         A2 = _sig(A1 @ W2 + b2[..., None, :])               # (S, 4, 1)
-        loss[k] = np.mean((A2 - T) ** 2, axis=(-2, -1))
-        D2 = sign * (A2 - T) * A2 * (1 - A2)                # delta_out
+        E = A2 - T
+        loss[k] = (E[..., 0] ** 2).sum(axis=-1) * 0.25      # mean over the 4 examples
+        D2 = sign * E * A2 * (1 - A2)                       # delta_out
         D1 = (D2 @ W2.swapaxes(-1, -2)) * A1 * (1 - A1)     # delta_h
         W2 -= lr * (A1.swapaxes(-1, -2) @ D2)
         b2 -= lr * D2.sum(axis=-2)
@@ -177,6 +204,11 @@ def matmul_flops(widths, batch_size=1, input_grad=False):
 
     .. math:: F_{fwd} = \sum_\ell 2 N D_{\ell-1} D_\ell, \qquad
               F_{bwd} = 2 F_{fwd} - [\text{no input gradient}]\; 2 N D_0 D_1 .
+
+    Examples
+    --------
+    >>> matmul_flops([784, 16, 16, 10])["forward"]
+    25920
     """
     widths = [int(check_number(w, "width", low=1, integer=True)) for w in widths]
     if len(widths) < 2:
@@ -219,7 +251,7 @@ def backprop_steps(step=0, example="x = (1, 1), t = 0"):
     """
     if example not in EXAMPLES:
         raise ValueError(f"example must be one of {list(EXAMPLES)}, got {example!r}")
-    check_number(step, "step", low=0, integer=True)
+    step = _whole(step, "step")
     (x1, x2), t = EXAMPLES[example]
     W1, b1, W2, b2 = (STEP_NET[k] for k in ("W1", "b1", "W2", "b2"))
     r = two_layer_grads(np.array([[x1, x2]]), np.array([[t]]), W1, b1, W2, b2)
@@ -403,7 +435,7 @@ def xor_training(steps=1000, lr=2.0, init=INITS[0], update="descent", seed=0, n=
         ``solved``: every point
         on the right side of 0.5.
     """
-    check_number(steps, "steps", low=0, high=XOR_MAX_STEPS, integer=True)
+    steps = _whole(steps, "steps", high=XOR_MAX_STEPS)
     check_number(lr, "lr", low=0.0, low_open=True)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -411,7 +443,7 @@ def xor_training(steps=1000, lr=2.0, init=INITS[0], update="descent", seed=0, n=
         raise ValueError(f"steps must be a multiple of {XOR_EVERY}, got {steps}")
     if update not in ("descent", "ascent"):
         raise ValueError(f'update must be "descent" or "ascent", got {update!r}')
-    params, loss = _xor_run(float(lr), init, update, int(seed), int(steps))
+    params, loss = _xor_run(float(lr), init, update, int(seed), steps)
     X, t = xor()
     grid = np.linspace(-0.5, 1.5, n)
     G1, G2 = np.meshgrid(grid, grid)

@@ -213,6 +213,8 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
         ``diverged`` : bool; ``chance`` : :math:`\ln 3`, the loss of a uniform guess;
         and the settings.
     """
+    if isinstance(depth, float) and depth.is_integer():  # the HTML book's slider values arrive as floats
+        depth = int(depth)
     check_number(epochs, "epochs", low=1, integer=True)
     X, y = spirals(50, classes=3, noise=0.2, rng=seed)
     rng = np.random.default_rng(seed)

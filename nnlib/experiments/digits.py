@@ -43,7 +43,7 @@ LAB_LEARNING_RATES = ("0.003", "0.01", "0.03", "0.1", "0.3")
 LAB_BATCH_SIZES = ("8", "16", "32", "64", "128")
 LAB_WEIGHT_DECAYS = ("0", "0.0001", "0.001", "0.01", "0.1")
 LAB_TRAIN_SIZES = ("100", "300", "1077")
-LAB_MAX_EPOCHS = 30
+LAB_MAX_EPOCHS = 40
 #: Momentum of the lab's SGD optimiser.
 LAB_MOMENTUM = 0.9
 #: How many misclassified validation images the lab shows.
@@ -136,8 +136,9 @@ def show_digits(fig, images, captions=(), ncols=10, colors=None, subplot_spec=No
     images = np.asarray(images).reshape(-1, 8, 8)
     n = len(images)
     nrows = max(1, -(-n // ncols))
-    grid = (subplot_spec.subgridspec(nrows, ncols) if subplot_spec is not None
-            else fig.add_gridspec(nrows, ncols))
+    spacing = dict(wspace=0.15, hspace=0.5 if len(captions) else 0.15)
+    grid = (subplot_spec.subgridspec(nrows, ncols, **spacing) if subplot_spec is not None
+            else fig.add_gridspec(nrows, ncols, **spacing))
     axes = []
     for i in range(nrows * ncols):
         ax = fig.add_subplot(grid[i // ncols, i % ncols])
@@ -146,7 +147,7 @@ def show_digits(fig, images, captions=(), ncols=10, colors=None, subplot_spec=No
         if i < n:
             ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
             if i < len(captions):
-                ax.set_title(captions[i], fontsize=8, color=None if colors is None else colors[i])
+                ax.set_title(captions[i], fontsize=8, color="black" if colors is None else colors[i])
         else:
             ax.axis("off")
         axes.append(ax)
@@ -241,7 +242,7 @@ def _lab_run(hidden, lr, batch_size, weight_decay, n_train, seed=0):
     return run
 
 
-def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epochs=20, n_train="1077"):
+def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epochs=30, n_train="1077"):
     """Train a digit classifier with SGD (momentum 0.9) and report on the validation part.
 
     Parameters
@@ -334,7 +335,7 @@ digits_lab_experiment = Experiment(
         Control("lr", "learning rate", "0.03", options=LAB_LEARNING_RATES),
         Control("batch_size", "batch size", "32", options=LAB_BATCH_SIZES),
         Control("weight_decay", "weight decay λ", "0", options=LAB_WEIGHT_DECAYS),
-        Control("epochs", "epochs", 20, 5, LAB_MAX_EPOCHS, 5),
+        Control("epochs", "epochs", 30, 5, LAB_MAX_EPOCHS, 5),
         Control("n_train", "training images", "1077", options=LAB_TRAIN_SIZES),
     ],
     compute=digits_lab,

@@ -17,8 +17,14 @@ from .core import Control, Experiment
 DEVICE_BYTES = 80e9
 
 
+#: Hidden widths offered by the calculator's drop-down: powers of two, as the chart is logarithmic.
+HIDDEN_WIDTHS = tuple(str(2**k) for k in range(4, 15))  # "16" ... "16384"
+
+
 def network_size(input_size=784, n_hidden=2, hidden_width=16, output_size=10):
     """Size of the network ``input_size - hidden_width x n_hidden - output_size``.
+
+    ``hidden_width`` is an int or its decimal string (the drop-down's value).
 
     Returns
     -------
@@ -31,9 +37,11 @@ def network_size(input_size=784, n_hidden=2, hidden_width=16, output_size=10):
         ``mine`` the index of the network among them; ``smaller_than`` : the
         names of the published models that have more parameters.
     """
+    if isinstance(hidden_width, str) and hidden_width.strip().isdigit():
+        hidden_width = int(hidden_width)
     for name, value, low in (("input_size", input_size, 1), ("n_hidden", n_hidden, 0),
                              ("hidden_width", hidden_width, 1), ("output_size", output_size, 1)):
-        if isinstance(value, bool) or not float(value).is_integer() or value < low:
+        if isinstance(value, (bool, str)) or not float(value).is_integer() or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
     widths = [int(input_size)] + [int(hidden_width)] * int(n_hidden) + [int(output_size)]
     weights, biases = count_parameters(widths)
@@ -96,8 +104,8 @@ network_size_experiment = Experiment(
     title="Network-size calculator",
     controls=[
         Control("input_size", "input size", 784, 16, 4096, 16),
-        Control("n_hidden", "hidden layers", 2, 0, 12, 1),
-        Control("hidden_width", "hidden width", 16, 16, 4096, 16),
+        Control("n_hidden", "hidden layers", 2, 0, 6, 1),
+        Control("hidden_width", "hidden width", "16", options=HIDDEN_WIDTHS),
         Control("output_size", "output size", 10, 1, 1000, 1),
     ],
     compute=network_size,

@@ -1,0 +1,240 @@
+r"""Data-parallel training, checked: DistributedDataParallel on two CPU processes.
+
+In **data parallelism** every one of :math:`K` workers holds a full copy of
+the model and computes the gradient of the mean loss on its own shard of the
+batch; an *all-reduce* then averages the workers' gradients, so every copy
+takes the same step. With equal shards of :math:`B/K` examples,
+
+.. math::
+    \bar g = \frac{1}{K}\sum_{k=1}^{K} g_k
+           = \frac{1}{K}\sum_{k=1}^{K} \frac{K}{B}\sum_{n \in S_k} \nabla_\theta \ell_n
+           = \frac{1}{B}\sum_{n=1}^{B} \nabla_\theta \ell_n ,
+
+the gradient one process would compute on the whole batch.
+:func:`ddp_gradient_check` verifies this with PyTorch's
+``DistributedDataParallel`` on the ``gloo`` backend (CPU processes on
+127.0.0.1); on GPUs the backend would be ``nccl``. torch is imported inside
+the functions.
+"""
+from __future__ import annotations
+
+import os
+import queue as _queue
+import socket
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from ._validate import as_class_labels, as_float_array, check_number
+
+__all__ = ["free_port", "shard", "average_gradients", "ddp_gradient_check"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that is free now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def shard(n: int, rank: int, world_size: int) -> np.ndarray:
+    """Indices of the examples of worker ``rank``: ``rank, rank + K, rank + 2K, ...``.
+
+    The split ``torch.utils.data.DistributedSampler`` makes without shuffling;
+    ``n`` must be a multiple of ``world_size`` so that all shards are equal.
+
+    Examples
+    --------
+    >>> shard(6, 1, 2)
+    array([1, 3, 5])
+    """
+    check_number(world_size, "world_size", low=1, integer=True)
+    check_number(rank, "rank", low=0, high=world_size - 1, integer=True)
+    check_number(n, "n", low=1, integer=True)
+    if n % world_size:
+        raise ValueError(f"the batch has {n} examples, not a multiple of world_size={world_size}: "
+                         f"the shards would differ in size and their average would not be the batch mean")
+    return np.arange(rank, n, world_size)
+
+
+def average_gradients(local_grads):
+    r"""What an averaging all-reduce leaves on every worker: :math:`\bar g = \frac1K\sum_k g_k`.
+
+    Parameters
+    ----------
+    local_grads : sequence of K sequences of ndarray
+        ``local_grads[k][j]``: worker ``k``'s gradient of parameter ``j``.
+
+    Returns
+    -------
+    list of ndarray
+        The mean over workers, parameter by parameter.
+
+    Examples
+    --------
+    >>> average_gradients([[np.array([0.3])], [np.array([-0.1])]])[0]
+    array([0.1])
+    """
+    local_grads = [list(g) for g in local_grads]
+    if not local_grads:
+        raise ValueError("local_grads is empty: expected one list of gradients per worker")
+    counts = {len(g) for g in local_grads}
+    if len(counts) != 1:
+        raise ValueError(f"every worker must give one gradient per parameter, got counts {sorted(counts)}")
+    out = []
+    for j, grads in enumerate(zip(*local_grads)):
+        arrays = [as_float_array(g, f"local_grads[k][{j}]") for g in grads]
+        if len({a.shape for a in arrays}) != 1:
+            raise ValueError(f"parameter {j} has different shapes on different workers: {[a.shape for a in arrays]}")
+        out.append(np.mean(arrays, axis=0))
+    return out
+
+
+def _worker(rank, world_size, port, model, X, y, timeout_s, results):
+    """One DDP process: local gradient (no_sync), then the all-reduced one."""
+    try:
+        import datetime
+
+        import torch
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        from .interop import to_torch
+
+        torch.set_num_threads(1)
+        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+        dist.init_process_group("gloo", rank=rank, world_size=world_size,
+                                timeout=datetime.timedelta(seconds=timeout_s))
+        try:
+            net = DDP(to_torch(model))                 # broadcasts rank 0's weights to all
+            idx = torch.from_numpy(shard(len(X), rank, world_size))
+            Xk, yk = torch.from_numpy(X)[idx], torch.from_numpy(y)[idx]
+            loss_fn = torch.nn.CrossEntropyLoss()
+            with net.no_sync():                        # backward without communication
+                loss_fn(net(Xk), yk).backward()
+            local = [p.grad.detach().clone().numpy() for p in net.parameters()]
+            net.zero_grad()
+            loss_fn(net(Xk), yk).backward()            # backward + all-reduce (average)
+            reduced = [p.grad.detach().numpy().copy() for p in net.parameters()]
+            results.put(("ok", rank, local, reduced))
+        finally:
+            dist.destroy_process_group()
+    except BaseException:  # report everything to the parent, which raises it
+        results.put(("error", rank, traceback.format_exc(), None))
+
+
+def _single_process_gradients(model, X, y):
+    import torch
+
+    from .interop import to_torch
+
+    net = to_torch(model)
+    torch.nn.CrossEntropyLoss()(net(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+    names = [n for n, _ in net.named_parameters()]
+    return names, [p.grad.detach().numpy().copy() for p in net.parameters()]
+
+
+def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=60.0, start_method=None):
+    r"""Gradient of a batch through DDP on ``world_size`` CPU processes vs. one process.
+
+    Parameters
+    ----------
+    world_size : int
+        Number of processes :math:`K` (each gets ``B / K`` examples).
+    X : ndarray, shape (B, D), optional
+        The batch (float64); ``B`` must be a multiple of ``world_size``. By
+        default 64 random examples with 64 features.
+    y : ndarray of int, shape (B,), optional
+        Class labels in ``0 .. 9``.
+    hidden : int
+        Width of the hidden layer of the model ``D - hidden - 10`` (ReLU),
+        initialised from ``seed`` in ``nnlib`` and copied to torch.
+    seed : int
+    timeout : float
+        Seconds to wait for the workers before they are stopped and a
+        ``RuntimeError`` is raised.
+    start_method : {None, "fork", "spawn"}
+        How the worker processes start; by default ``"fork"`` on Linux (the
+        workers inherit the imported torch: fast) and ``"spawn"`` elsewhere.
+
+    Returns
+    -------
+    dict with
+        ``names`` : list of str, torch's parameter names (``"0.weight"``, ...);
+        ``local`` : list of K lists of ndarray, each worker's gradient of its shard's mean loss;
+        ``reduced`` : list of ndarray, the gradient after DDP's all-reduce (rank 0's);
+        ``single`` : list of ndarray, the gradient of the whole batch in one process;
+        ``max_abs_diff`` : float, :math:`\max |\bar g - g_\text{single}|` over all entries;
+        ``ranks_agree`` : bool, every rank holds bit-identical reduced gradients;
+        ``world_size`` : int; ``backend`` : ``"gloo"``; ``seconds`` : float, wall time.
+
+    Notes
+    -----
+    Each worker first runs ``backward`` inside ``DDP.no_sync()`` (no
+    communication: its local :math:`g_k`), then again normally, when DDP
+    all-reduces and divides by :math:`K`. In float64 ``max_abs_diff`` is at
+    the level of rounding, about :math:`10^{-17}`.
+    """
+    check_number(world_size, "world_size", low=1, high=16, integer=True)
+    check_number(hidden, "hidden", low=1, integer=True)
+    check_number(timeout, "timeout", low=1.0)
+    rng = np.random.default_rng(seed)
+    if X is None:
+        X = rng.standard_normal((64, 64))
+        y = rng.integers(10, size=64) if y is None else y
+    X = np.ascontiguousarray(as_float_array(X, "X", ndim=2), dtype=np.float64)
+    if y is None:
+        raise ValueError("y is missing: give the labels of X")
+    y = as_class_labels(y, "y", 10, n=len(X)).astype(np.int64)
+    shard(len(X), 0, world_size)  # refuses unequal shards before any process starts
+
+    from .layers import Dense, ReLU
+    from .module import Sequential
+
+    model = Sequential(Dense(X.shape[1], int(hidden), rng=rng), ReLU(), Dense(int(hidden), 10, rng=rng))
+    names, single = _single_process_gradients(model, X, y)
+
+    import torch.multiprocessing as mp
+
+    method = start_method or ("fork" if sys.platform.startswith("linux") else "spawn")
+    if method == "fork":  # DDP imports torch._dynamo lazily (seconds): once here, inherited by the workers
+        import torch._dynamo  # noqa: F401
+    ctx = mp.get_context(method)
+    results = ctx.Queue()
+    start = time.perf_counter()
+    port = free_port()
+    procs = [ctx.Process(target=_worker, args=(r, world_size, port, model, X, y, timeout, results), daemon=True)
+             for r in range(world_size)]
+    for p in procs:
+        p.start()
+    answers = {}
+    try:
+        while len(answers) < world_size:
+            left = timeout - (time.perf_counter() - start)
+            try:
+                status, rank, first, second = results.get(timeout=max(left, 0.01))
+            except _queue.Empty:
+                codes = [p.exitcode for p in procs]
+                raise RuntimeError(
+                    f"DDP workers did not finish within {timeout:g} s (answers from ranks {sorted(answers)}, "
+                    f"exit codes {codes}); is 127.0.0.1:{port} reachable and the machine not overloaded?"
+                ) from None
+            if status == "error":
+                raise RuntimeError(f"DDP worker {rank} failed:\n{first}")
+            answers[rank] = (first, second)
+    finally:
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
+    seconds = time.perf_counter() - start
+    local = [answers[r][0] for r in range(world_size)]
+    reduced = answers[0][1]
+    ranks_agree = all(np.array_equal(a, b) for r in range(1, world_size) for a, b in zip(reduced, answers[r][1]))
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(reduced, single))
+    return {"names": names, "local": local, "reduced": reduced, "single": single, "max_abs_diff": diff,
+            "ranks_agree": bool(ranks_agree), "world_size": int(world_size), "backend": "gloo",
+            "seconds": seconds}

@@ -1,0 +1,227 @@
+r"""Experiment of the frameworks chapter: how long one training step takes.
+
+:func:`time_training_step` times the same training step of a fully connected
+ReLU network (forward pass, softmax cross-entropy, backward pass, one SGD
+update) in ``nnlib`` or in PyTorch; :func:`speed_comparison` does both for
+the network ``64 - hidden - 10`` of the chapter and returns the ratio of their
+fastest steps, which the widget plots. Timings are measurements: they change
+from run to run and from machine to machine, so tests check only the shape of
+what these functions return, never the numbers.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._validate import FLOAT_DTYPES, as_rng, check_number
+from .core import Control, Experiment
+
+__all__ = ["time_training_step", "speed_comparison", "speed_experiment", "LIBRARIES"]
+
+LIBRARIES = ("nnlib", "torch")
+
+
+def _check_widths(widths) -> tuple:
+    try:
+        w = tuple(widths)
+    except TypeError:
+        raise TypeError(f"widths must be a sequence of layer widths such as (64, 128, 10), got {widths!r}") from None
+    if len(w) < 2:
+        raise ValueError(f"widths needs at least an input and an output width, got {w}")
+    for i, v in enumerate(w):
+        check_number(v, f"widths[{i}]", low=1, integer=True)
+    return tuple(int(v) for v in w)
+
+
+def _nnlib_step(widths, X, y, dtype, rng):
+    from ..layers import Dense, ReLU
+    from ..losses import CrossEntropyLoss
+    from ..module import Sequential
+    from ..optim import SGD
+
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(Dense(a, b, rng=rng, dtype=dtype))
+        if i < len(widths) - 2:
+            layers.append(ReLU())
+    model = Sequential(*layers)
+    loss = CrossEntropyLoss()
+    opt = SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        out = model(X)
+        loss(out, y)
+        model.backward(loss.grad(out, y))
+        opt.step()
+
+    return step, lambda: None
+
+
+def _torch_step(widths, X, y, dtype, rng, device):
+    import torch
+
+    torch.manual_seed(int(rng.integers(2**31 - 1)))
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(torch.nn.Linear(a, b, dtype=tdtype))
+        if i < len(widths) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers).to(device)
+    Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(Xt), yt).backward()
+        opt.step()
+
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
+    return step, sync
+
+
+def time_training_step(widths, batch, library="nnlib", steps=5, dtype=np.float64, rng=0, *,
+                       device="cpu", warmup=1):
+    r"""Measure the wall-clock time of training steps of a fully connected ReLU network.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Layer widths ``(D_0, ..., D_L)``: ``Dense`` (or ``nn.Linear``) layers
+        with ReLU between them and softmax cross-entropy on the output.
+    batch : int
+        Examples per step (random inputs and labels drawn from ``rng``).
+    library : {"nnlib", "torch"}
+    steps : int
+        Timed steps, at least 1.
+    dtype : np.float32 or np.float64
+    rng : None, int or numpy.random.Generator
+    device : str, keyword-only
+        ``"cpu"``, or ``"cuda"`` for PyTorch on a GPU (the timer then waits
+        for the GPU to finish each step).
+    warmup : int, keyword-only
+        Untimed steps first (allocations, caches, lazy initialisation).
+
+    Returns
+    -------
+    dict with
+        ``library, device, dtype`` : str; ``widths`` : tuple of int;
+        ``batch, steps`` : int;
+        ``seconds`` : ndarray, shape (steps,), the time of each step;
+        ``median, best`` : float, their median and minimum in seconds. On a
+        busy machine other processes only ever add time, so ``best`` is the
+        least noisy estimate of what the step itself costs (the advice of
+        Python's ``timeit``).
+
+    Notes
+    -----
+    One step is :math:`\theta \leftarrow \theta - \eta\,\nabla_\theta L` with
+    :math:`L` the mean cross-entropy over the batch, :math:`\eta = 0.01`.
+
+    Examples
+    --------
+    >>> r = time_training_step((8, 4, 3), batch=2, library="nnlib", steps=3)
+    >>> r["seconds"].shape, r["library"]
+    ((3,), 'nnlib')
+    """
+    widths = _check_widths(widths)
+    check_number(batch, "batch", low=1, integer=True)
+    check_number(steps, "steps", low=1, integer=True)
+    check_number(warmup, "warmup", low=0, integer=True)
+    if library not in LIBRARIES:
+        raise ValueError(f"library must be one of {LIBRARIES}, got {library!r}")
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype}")
+    device = str(device)
+    if library == "nnlib" and device != "cpu":
+        raise ValueError(f"nnlib runs on the CPU only (numpy); got device={device!r}")
+    rng = as_rng(rng)
+    X = rng.standard_normal((int(batch), widths[0])).astype(dtype)
+    y = rng.integers(widths[-1], size=int(batch))
+    if library == "nnlib":
+        step, sync = _nnlib_step(widths, X, y, dtype, rng)
+    else:
+        step, sync = _torch_step(widths, X, y, dtype, rng, device)
+    for _ in range(int(warmup)):
+        step()
+    sync()
+    seconds = np.empty(int(steps))
+    for i in range(int(steps)):
+        start = time.perf_counter()
+        step()
+        sync()
+        seconds[i] = time.perf_counter() - start
+    return {"library": library, "device": device, "dtype": dtype.name, "widths": widths,
+            "batch": int(batch), "steps": int(steps), "seconds": seconds, "median": float(np.median(seconds)),
+            "best": float(seconds.min())}
+
+
+def speed_comparison(log2_hidden=7, log2_batch=6, steps=3, input_size=64, classes=10):
+    r"""Time a training step of ``input_size - 2**log2_hidden - classes`` in nnlib and in torch.
+
+    Parameters
+    ----------
+    log2_hidden, log2_batch : int
+        The hidden width is :math:`2^{k}`, the batch size :math:`2^{m}`.
+    steps : int
+        Timed steps per library (after one warm-up step).
+    input_size, classes : int
+        Input and output widths (64 pixels and 10 digits by default).
+
+    Returns
+    -------
+    dict with
+        ``hidden, batch`` : int; ``widths`` : tuple;
+        ``nnlib, torch`` : ndarray, shape (steps,), seconds per step;
+        ``ratio`` : float, best nnlib time / best torch time (above 1: torch
+        is faster), the minimum over the steps of each (see
+        :func:`time_training_step`).
+    """
+    for name, v in (("log2_hidden", log2_hidden), ("log2_batch", log2_batch)):
+        if isinstance(v, bool) or not float(v).is_integer() or not 0 <= v <= 12:
+            raise ValueError(f"{name} must be a whole number from 0 to 12, got {v!r}")
+    hidden, batch = 2 ** int(log2_hidden), 2 ** int(log2_batch)
+    widths = (int(input_size), hidden, int(classes))
+    times = {lib: time_training_step(widths, batch, lib, steps=steps, rng=0)["seconds"] for lib in LIBRARIES}
+    return {"hidden": hidden, "batch": batch, "widths": widths, **times,
+            "ratio": float(times["nnlib"].min() / times["torch"].min())}
+
+
+def draw_speed(result: dict, fig) -> None:
+    """Milliseconds per step of each library (bars and single steps) and their ratio."""
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.3, 1.0), "wspace": 0.45})
+    colors = {"nnlib": "tab:blue", "torch": "tab:orange"}
+    for i, lib in enumerate(LIBRARIES):
+        ms = 1e3 * result[lib]
+        ax1.bar(i, ms.min(), color=colors[lib], alpha=0.6, width=0.6, label="fastest step" if i == 0 else None)
+        ax1.plot(np.full(ms.shape, i), ms, "k.", ms=6, label="each step" if i == 0 else None)
+    ax1.set_xticks(range(len(LIBRARIES)), LIBRARIES)
+    ax1.set_ylabel("milliseconds per training step")
+    ax1.legend(fontsize=8, loc="upper right")
+    ax1.set_title("network " + "-".join(map(str, result["widths"])) + f", batch {result['batch']}", fontsize=10)
+    ratio = result["ratio"]
+    ax2.barh([0], [ratio], color="tab:green" if ratio >= 1 else "tab:red", height=0.5)
+    ax2.axvline(1.0, color="k", lw=1, ls="--")
+    ax2.set_xscale("log")
+    ax2.set_xlim(min(0.1, ratio / 2), max(10.0, ratio * 2))
+    ax2.set_yticks([])
+    ax2.set_xlabel("time in nnlib / time in torch")
+    ax2.set_title(f"ratio {ratio:.2g}: " + ("torch faster" if ratio > 1 else "nnlib faster"), fontsize=10)
+
+
+speed_experiment = Experiment(
+    name="framework_speed",
+    title="One training step: nnlib (numpy) against PyTorch on the CPU",
+    controls=[
+        Control("log2_hidden", "hidden width 2^k, k =", 7, 4, 8, 1),
+        Control("log2_batch", "batch size 2^m, m =", 6, 0, 9, 1),
+    ],
+    compute=speed_comparison,
+    draw=draw_speed,
+    static=("log2_hidden", "log2_batch"),
+    figsize=(8.0, 3.4),
+)

@@ -1,0 +1,156 @@
+"""The digit classifier chapter's training lab, run headlessly: numbers, caching, drawing, widget."""
+import time
+
+import numpy as np
+import pytest
+
+from nnlib import CrossEntropyLoss, optim
+from nnlib.experiments import REGISTRY, digits_lab, digits_lab_experiment
+from nnlib.experiments.digits import (LAB_GALLERY, LAB_MAX_EPOCHS, _lab_run, digit_mlp, digits_split,
+                                      draw_digits_lab)
+from nnlib.metrics import confusion_matrix
+from nnlib.train import fit, predict
+
+
+@pytest.fixture(scope="module")
+def default():
+    return digits_lab()
+
+
+def test_registered_with_static_controls_weight_decay_and_epochs():
+    assert REGISTRY["digits_lab"] is digits_lab_experiment
+    assert tuple(digits_lab_experiment.static) == ("weight_decay", "epochs")
+    assert digits_lab_experiment.defaults()["hidden"] == "16-16"
+
+
+def test_default_run_is_the_chapter_network_and_learns(default):
+    r = default
+    assert r["n_params"] == 1482 and r["hidden"] == "16-16" and r["n_train"] == 1077
+    assert len(r["epoch"]) == 30 and r["epoch"][0] == 1 and r["epoch"][-1] == 30
+    assert r["loss"][-1] < r["loss"][0] / 5, r["loss"]
+    assert r["val_acc"] > 0.9, r["val_acc"]
+    assert not r["diverged"]
+
+
+def test_confusion_matrix_and_mistakes_agree_with_the_validation_predictions(default):
+    r = default
+    y_val = digits_split()["y_val"]
+    M = r["confusion"]
+    assert M.shape == (10, 10) and M.sum() == len(y_val) == 360
+    np.testing.assert_array_equal(M.sum(axis=1), np.bincount(y_val, minlength=10))
+    assert r["val_acc"] == pytest.approx(np.trace(M) / 360, rel=1e-15)
+    assert r["val_acc"] == pytest.approx(r["val_accuracy"][-1], rel=1e-15)
+    assert len(r["mistakes"]) == 360 - np.trace(M)
+    k = min(LAB_GALLERY, len(r["mistakes"]))
+    assert r["images"].shape == (k, 8, 8) and np.all(r["true"] != r["predicted"])
+    np.testing.assert_array_equal(r["true"], y_val[r["mistakes"][:k]])
+    np.testing.assert_array_equal(r["images"], digits_split()["X_val"][r["mistakes"][:k]].reshape(-1, 8, 8))
+
+
+def test_the_first_epochs_of_a_cached_run_equal_a_direct_run_of_that_many_epochs():
+    r = digits_lab(hidden="16", lr="0.1", batch_size="64", weight_decay="0.001", epochs=5)
+    s = digits_split()
+    model = digit_mlp([64, 16, 10], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.001)
+    h = fit(model, CrossEntropyLoss(), opt, s["X_train"], s["y_train"], 5, batch_size=64,
+            X_val=s["X_val"], y_val=s["y_val"], rng=0, progress=False)
+    np.testing.assert_allclose(r["loss"], h["loss"], rtol=1e-12)
+    np.testing.assert_allclose(r["val_loss"], h["val_loss"], rtol=1e-12)
+    np.testing.assert_allclose(r["val_accuracy"], h["val_accuracy"], rtol=1e-15)
+    pred = predict(model, s["X_val"]).argmax(axis=1)
+    np.testing.assert_array_equal(r["confusion"], confusion_matrix(s["y_val"], pred, num_classes=10))
+
+
+def test_the_epochs_control_slices_one_cached_run(default):
+    short = digits_lab(epochs=10)
+    np.testing.assert_array_equal(short["loss"], default["loss"][:10])
+    np.testing.assert_array_equal(short["val_accuracy"], default["val_accuracy"][:10])
+    hits = _lab_run.cache_info().hits
+    start = time.perf_counter()
+    for e in range(5, LAB_MAX_EPOCHS + 1, 5):
+        digits_lab(epochs=e)
+    assert _lab_run.cache_info().hits == hits + LAB_MAX_EPOCHS // 5
+    assert time.perf_counter() - start < 0.5  # cached: no training
+
+
+def test_strings_from_the_drop_downs_and_numbers_give_the_same_run():
+    a = digits_lab(hidden="16", lr="0.1", batch_size="64", weight_decay="0.001", epochs=5)
+    b = digits_lab(hidden=(16,), lr=0.1, batch_size=64, weight_decay=1e-3, epochs=5.0)
+    np.testing.assert_array_equal(a["val_loss"], b["val_loss"])
+
+
+def test_weight_decay_and_training_set_size_change_the_run_in_the_expected_direction():
+    small = digits_lab(n_train="100", epochs=40, hidden="64-64")
+    assert small["n_train"] == 100
+    assert small["accuracy"][-1] - small["val_acc"] > 0.05  # overfits: a gap between training and validation
+    decayed = digits_lab(n_train="100", epochs=40, hidden="64-64", weight_decay="0.1")
+    assert decayed["loss"][-1] > small["loss"][-1]            # the penalty keeps the training loss up
+
+
+def test_a_too_large_learning_rate_is_reported_not_raised():
+    r = digits_lab(lr="0.3", batch_size="8", hidden="128-128")
+    assert len(r["epoch"]) <= LAB_MAX_EPOCHS
+    if r["diverged"]:
+        assert len(r["loss"]) < 30
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(hidden="17-17"), "hidden must be one of"),
+    (dict(lr="1"), "lr must be one of"),
+    (dict(batch_size="abc"), "batch_size must be one of"),
+    (dict(weight_decay="0.5"), "weight_decay must be one of"),
+    (dict(n_train="50"), "n_train must be one of"),
+    (dict(epochs=0), "epochs must be a whole number"),
+    (dict(epochs=2.5), "epochs must be a whole number"),
+])
+def test_bad_settings_are_refused_with_the_options_named(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        digits_lab(**kwargs)
+
+
+def test_results_are_read_only_so_the_cache_cannot_be_corrupted(default):
+    with pytest.raises(ValueError, match="read-only"):
+        default["loss"][0] = 0.0
+
+
+def test_draw_makes_curves_confusion_matrix_and_gallery(default):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=digits_lab_experiment.figsize)
+    draw_digits_lab(default, fig)
+    n_gallery = ((min(LAB_GALLERY, len(default["mistakes"])) + 3) // 4) * 4
+    assert len(fig.axes) == 3 + 1 + n_gallery, len(fig.axes)
+    assert "validation accuracy" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_default_compute_is_fast_enough_for_a_widget():
+    _lab_run.cache_clear()
+    start = time.process_time()
+    digits_lab()
+    first = time.process_time() - start
+    start = time.perf_counter()
+    digits_lab()
+    cached = time.perf_counter() - start
+    assert cached < 0.05, cached
+    assert first < 5.0, first  # about 0.3 s of CPU on a quiet machine; generous for a busy one
+
+
+def test_live_widget_recomputes_when_a_control_moves():
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.widgets import live
+
+    box = live(digits_lab_experiment)
+    assert len(box.results) == 1 and box.results[-1]["epochs"] == 30
+    box.controls["epochs"].value = 10
+    assert len(box.results) == 2 and box.results[-1]["epochs"] == 10
+    assert box.results[-1]["val_acc"] != box.results[0]["val_acc"] or \
+        not np.array_equal(box.results[-1]["confusion"], box.results[0]["confusion"])
+    box.controls["weight_decay"].value = "0.01"
+    assert len(box.results) == 3 and box.results[-1]["weight_decay"] == 0.01
+    assert not np.array_equal(box.results[-1]["val_loss"], box.results[1]["val_loss"])
+    assert 'data-experiment="digits_lab"' in box._repr_mimebundle_()["text/html"]

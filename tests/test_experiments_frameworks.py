@@ -1,0 +1,54 @@
+"""The frameworks chapter's experiment: nnlib vs torch step times (shapes, not numbers)."""
+import numpy as np
+import pytest
+
+from nnlib.experiments import REGISTRY, speed_comparison, speed_experiment
+
+pytest.importorskip("torch")
+
+
+def test_registered_with_two_static_controls():
+    assert REGISTRY["framework_speed"] is speed_experiment
+    assert tuple(speed_experiment.static) == ("log2_hidden", "log2_batch")
+    assert [len(c.values(25)) for c in speed_experiment.controls] == [5, 10]
+
+
+@pytest.mark.parametrize("k, m", [(4, 0), (7, 6), (6.0, 3.0)])
+def test_compute_times_both_libraries_and_returns_their_ratio(k, m):
+    r = speed_comparison(k, m, steps=3)
+    assert r["hidden"] == 2 ** int(k) and r["batch"] == 2 ** int(m)
+    assert r["widths"] == (64, 2 ** int(k), 10)
+    for lib in ("nnlib", "torch"):
+        assert r[lib].shape == (3,) and np.all(r[lib] > 0)
+    assert r["ratio"] == pytest.approx(r["nnlib"].min() / r["torch"].min(), rel=1e-12)
+
+
+def test_compute_refuses_exponents_that_are_not_whole_numbers():
+    for bad in (3.5, -1, 13, True):
+        with pytest.raises(ValueError, match="whole number from 0 to 12"):
+            speed_comparison(log2_hidden=bad)
+
+
+def test_draw_makes_two_panels():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = speed_experiment.figure(log2_hidden=4, log2_batch=2)
+    assert len(fig.axes) == 2 and fig.axes[1].get_xscale() == "log"
+    plt.close(fig)
+
+
+def test_live_widget_recomputes_when_a_control_moves():
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.widgets import live
+
+    box = live(speed_experiment)
+    assert len(box.results) == 1 and box.results[-1]["hidden"] == 128
+    box.controls["log2_batch"].value = 2
+    assert len(box.results) == 2 and box.results[-1]["batch"] == 4
+    box.controls["log2_hidden"].value = 5
+    assert len(box.results) == 3 and box.results[-1]["widths"] == (64, 32, 10)
+    assert 'data-experiment="framework_speed"' in box._repr_mimebundle_()["text/html"]
