@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlib import CrossEntropyLoss, Dense, Dropout, Module, Parameter, ReLU, Sequential, regularization
+from nnlib import CrossEntropyLoss, Dense, Dropout, Parameter, ReLU, Sequential, regularization
 from nnlib.metrics import confusion_matrix, precision_recall_f1, roc_auc, roc_curve
 from nnlib.optim import SGD, Adam
 from nnlib.regularization import (Penalized, l1_penalty, l1_penalty_grad, l2_penalty, l2_penalty_grad,
@@ -172,9 +172,13 @@ def test_penalized_refuses_bad_arguments():
         weight_parameters([net[0].W])
 
 
-def test_regularization_docstring_examples_run():
+def test_regularization_and_chapter_docstring_examples_run():
+    import nnlib.experiments.digits as chapter
+
     result = doctest.testmod(regularization, extraglobs={"np": np})
     assert result.failed == 0 and result.attempted >= 3
+    result = doctest.testmod(chapter)
+    assert result.failed == 0 and result.attempted >= 1
 
 
 # -- early stopping -------------------------------------------------------

@@ -64,7 +64,7 @@ def test_registered_with_static_controls_that_exist():
 
 def test_static_frames_are_few_and_widths_are_powers_of_two():
     static = [c for c in network_size_experiment.controls if c.name in network_size_experiment.static]
-    assert np.prod([len(c.values(25)) for c in static]) <= 80
+    assert np.prod([len(c.values(25)) for c in static]) <= 60  # the HTML book's frame budget
     widths = [int(v) for v in next(c for c in static if c.name == "hidden_width").values()]
     assert widths == [2**k for k in range(4, 15)] and 16 in widths and 128 in widths
 
@@ -103,3 +103,14 @@ def test_live_controls_recompute_when_moved():
     assert len(box.results) > before and box.results[-1]["widths"] == [784, 128, 128, 10]
     box.controls["n_hidden"].value = 1
     assert box.results[-1]["parameters"] == 101770
+
+
+def test_control_values_stay_on_the_step_grid_and_keep_both_ends():
+    from nnlib.experiments import Control
+    depth = Control("n", "n", 2, 0, 6, 1)
+    assert depth.values(5) == [0.0, 2.0, 3.0, 4.0, 6.0] and depth.values() == [float(k) for k in range(7)]
+    assert depth.values(2) == [0.0, 6.0]
+    fine = Control("w", "w", 1.0, -3.0, 3.0, 0.25)
+    assert fine.values(25) == [float(v) for v in np.linspace(-3, 3, 25)]
+    out = Control("o", "o", 10, 1, 1000, 1).values(5)
+    assert out[0] == 1 and out[-1] == 1000 and all(float(v).is_integer() for v in out)

@@ -208,6 +208,14 @@ def test_time_training_step_returns_one_time_per_step(library, dtype):
     assert r["best"] == r["seconds"].min() and r["median"] == np.median(r["seconds"])
 
 
+def test_time_training_step_restores_torch_threads():
+    before = torch.get_num_threads()
+    time_training_step((6, 3), batch=2, library="torch", steps=1, threads=1)
+    assert torch.get_num_threads() == before
+    r = time_training_step((6, 3), batch=2, library="nnlib", steps=2, threads=None)
+    assert r["seconds"].shape == (2,)
+
+
 def test_time_training_step_refuses_bad_arguments():
     with pytest.raises(ValueError, match="library must be one of"):
         time_training_step((4, 2), 3, library="jax")
@@ -219,6 +227,8 @@ def test_time_training_step_refuses_bad_arguments():
         time_training_step((4, 2), 3, library="nnlib", device="cuda")
     with pytest.raises(TypeError, match="float32 or np.float64"):
         time_training_step((4, 2), 3, dtype=np.int32)
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        time_training_step((4, 2), 3, threads=0)
 
 
 def test_docstring_examples_run():

@@ -45,10 +45,13 @@ class Control:
         """The values the control can take (``n`` evenly spaced ones for a slider)."""
         if self.options is not None:
             return list(self.options)
-        count = int(round((self.high - self.low) / self.step)) + 1
-        if n is not None:
-            count = min(count, n)
-        return [float(v) for v in np.linspace(self.low, self.high, count)]
+        full = int(round((self.high - self.low) / self.step)) + 1
+        count = full if n is None else min(full, n)
+        values = np.linspace(self.low, self.high, count)
+        if count < full:  # a slider only stops on low + k * step: snap the inner values to that grid
+            inner = self.low + self.step * np.round((values[1:-1] - self.low) / self.step)
+            values = np.unique(np.concatenate([[self.low], inner, [self.high]]))
+        return [float(v) for v in values]
 
 
 @dataclass(frozen=True)

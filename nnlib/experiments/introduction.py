@@ -104,7 +104,7 @@ network_size_experiment = Experiment(
     title="Network-size calculator",
     controls=[
         Control("input_size", "input size", 784, 16, 4096, 16),
-        Control("n_hidden", "hidden layers", 2, 0, 6, 1),
+        Control("n_hidden", "hidden layers", 2, 0, 4, 1),
         Control("hidden_width", "hidden width", "16", options=HIDDEN_WIDTHS),
         Control("output_size", "output size", 10, 1, 1000, 1),
     ],
