@@ -87,6 +87,17 @@ def test_l2_penalty_on_every_parameter_is_exactly_sgd_weight_decay():
         np.testing.assert_allclose(pb.data, pa.data, rtol=1e-13, atol=1e-15)
 
 
+def test_a_plain_sgd_step_with_weight_decay_shrinks_weights_by_one_minus_eta_lambda():
+    """The multiplicative form of eq-l2: w <- (1 - eta lambda) w - eta g."""
+    rng = np.random.default_rng(5)
+    w0, g = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    w = Parameter(w0.copy())
+    opt = SGD([w], lr=0.1, weight_decay=0.2)
+    w.grad[...] = g
+    opt.step()
+    np.testing.assert_allclose(w.data, (1 - 0.1 * 0.2) * w0 - 0.1 * g, rtol=1e-14)
+
+
 @pytest.mark.parametrize("l1, l2", [(0.01, 0.0), (0.0, 0.03), (0.02, 0.01)])
 def test_penalized_sgd_follows_torch_sgd_on_the_penalised_loss(l1, l2):
     """eq-l1/eq-l2: the trajectory of L + l1 sum|W| + l2/2 sum W^2 (weights only) equals torch's."""

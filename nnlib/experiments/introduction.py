@@ -15,8 +15,6 @@ from .core import Control, Experiment
 
 #: Memory of one 80 GB accelerator, the line drawn on the chart.
 DEVICE_BYTES = 80e9
-
-
 #: Hidden widths offered by the calculator's drop-down: powers of two, as the chart is logarithmic.
 HIDDEN_WIDTHS = tuple(str(2**k) for k in range(4, 15))  # "16" ... "16384"
 
@@ -46,8 +44,8 @@ def network_size(input_size=784, n_hidden=2, hidden_width=16, output_size=10):
     widths = [int(input_size)] + [int(hidden_width)] * int(n_hidden) + [int(output_size)]
     weights, biases = count_parameters(widths)
     n = weights + biases
-    label = "-".join(str(w) for w in widths) if len(widths) <= 6 else \
-        f"{widths[0]}-{widths[1]}×{n_hidden}-{widths[-1]}"
+    label = "-".join(str(w) for w in widths) if n_hidden <= 2 else \
+        f"{widths[0]}-{widths[1]}×{int(n_hidden)}-{widths[-1]}"
     entries = sorted([(m.parameters, f"{m.name} ({m.year})") for m in KNOWN_MODELS] + [(float(n), "your network")],
                      key=lambda e: (e[0], e[1] != "your network"))
     names = [e[1] for e in entries]
