@@ -104,6 +104,7 @@ def _worker(rank, world_size, port, model, X, y, timeout_s, results):
         from .interop import to_torch
 
         torch.set_num_threads(1)
+        import faulthandler, sys as _s; faulthandler.dump_traceback_later(timeout_s - 5, file=_s.stderr)
         os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
         dist.init_process_group("gloo", rank=rank, world_size=world_size,
                                 timeout=datetime.timedelta(seconds=timeout_s))

@@ -166,7 +166,7 @@ def optimize_path(surface: Surface, make_optimizer: Callable, start=None, steps:
         holding one :class:`~nnlib.Parameter`, the point :math:`(x, y)`.
         A ``torch.optim`` optimiser cannot be used here (it needs tensors).
     start : array_like, shape (2,), optional
-        Default ``surface.start``.
+        Default ``surface.start``. The point is held in float64.
     steps : int
         Number of ``optimizer.step()`` calls, >= 0.
     max_norm : float
