@@ -24,6 +24,7 @@ import socket
 import sys
 import time
 import traceback
+from multiprocessing.connection import wait
 
 import numpy as np
 
@@ -92,8 +93,9 @@ def average_gradients(local_grads):
     return out
 
 
-def _worker(rank, world_size, port, model, X, y, timeout_s, results):
-    """One DDP process: local gradient (no_sync), then the all-reduced one."""
+def _worker(rank, world_size, port, model, X, y, timeout_s, conn):
+    """One DDP process: local gradient (no_sync), then the all-reduced one, sent back on ``conn``."""
+    code = 1
     try:
         import datetime
 
@@ -104,26 +106,29 @@ def _worker(rank, world_size, port, model, X, y, timeout_s, results):
         from .interop import to_torch
 
         torch.set_num_threads(1)
-        import faulthandler, sys as _s; faulthandler.dump_traceback_later(timeout_s - 5, file=_s.stderr)
         os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
         dist.init_process_group("gloo", rank=rank, world_size=world_size,
                                 timeout=datetime.timedelta(seconds=timeout_s))
-        try:
-            net = DDP(to_torch(model))                 # broadcasts rank 0's weights to all
-            idx = torch.from_numpy(shard(len(X), rank, world_size))
-            Xk, yk = torch.from_numpy(X)[idx], torch.from_numpy(y)[idx]
-            loss_fn = torch.nn.CrossEntropyLoss()
-            with net.no_sync():                        # backward without communication
-                loss_fn(net(Xk), yk).backward()
-            local = [p.grad.detach().clone().numpy() for p in net.parameters()]
-            net.zero_grad()
-            loss_fn(net(Xk), yk).backward()            # backward + all-reduce (average)
-            reduced = [p.grad.detach().numpy().copy() for p in net.parameters()]
-            results.put(("ok", rank, local, reduced))
-        finally:
-            dist.destroy_process_group()
+        net = DDP(to_torch(model))                     # broadcasts rank 0's weights to all
+        idx = torch.from_numpy(shard(len(X), rank, world_size))
+        Xk, yk = torch.from_numpy(X)[idx], torch.from_numpy(y)[idx]
+        loss_fn = torch.nn.CrossEntropyLoss()
+        with net.no_sync():                            # backward without communication
+            loss_fn(net(Xk), yk).backward()
+        local = [p.grad.detach().clone().numpy() for p in net.parameters()]
+        net.zero_grad()
+        loss_fn(net(Xk), yk).backward()                # backward + all-reduce (average)
+        reduced = [p.grad.detach().numpy().copy() for p in net.parameters()]
+        dist.barrier()                                 # every rank is done communicating
+        conn.send(("ok", rank, local, reduced))
+        code = 0
     except BaseException:  # report everything to the parent, which raises it
-        results.put(("error", rank, traceback.format_exc(), None))
+        conn.send(("error", rank, traceback.format_exc(), None))
+    finally:
+        conn.close()
+        # Leave at once: the destructors of DDP and of the process group can block
+        # at interpreter exit, and the answer has been sent.
+        os._exit(code)
 
 
 def _single_process_gradients(model, X, y):
@@ -203,34 +208,44 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     if method == "fork":  # DDP imports torch._dynamo lazily (seconds): once here, inherited by the workers
         import torch._dynamo  # noqa: F401
     ctx = mp.get_context(method)
-    results = ctx.Queue()
     start = time.perf_counter()
     port = free_port()
-    procs = [ctx.Process(target=_worker, args=(r, world_size, port, model, X, y, timeout, results), daemon=True)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(world_size)]
+    procs = [ctx.Process(target=_worker, args=(r, world_size, port, model, X, y, timeout, pipes[r][1]), daemon=True)
              for r in range(world_size)]
     for p in procs:
         p.start()
+    for _, send in pipes:
+        send.close()                                   # the workers hold the sending ends
     answers = {}
+    waiting = {recv: rank for rank, (recv, _) in enumerate(pipes)}
     try:
-        while len(answers) < world_size:
+        while waiting:                                 # whichever worker answers first
             left = timeout - (time.perf_counter() - start)
-            try:
-                status, rank, first, second = results.get(timeout=max(left, 0.01))
-            except _queue.Empty:
-                codes = [p.exitcode for p in procs]
+            ready = wait(list(waiting), timeout=max(left, 0.0))
+            if not ready:
                 raise RuntimeError(
-                    f"DDP workers did not finish within {timeout:g} s (answers from ranks {sorted(answers)}, "
-                    f"exit codes {codes}); is 127.0.0.1:{port} reachable and the machine not overloaded?"
-                ) from None
-            if status == "error":
-                raise RuntimeError(f"DDP worker {rank} failed:\n{first}")
-            answers[rank] = (first, second)
+                    f"DDP workers {sorted(waiting.values())} did not answer within {timeout:g} s "
+                    f"(exit codes {[p.exitcode for p in procs]}); is 127.0.0.1:{port} reachable "
+                    f"and the machine not overloaded?")
+            for recv in ready:
+                rank = waiting.pop(recv)
+                try:
+                    status, r, first, second = recv.recv()
+                except EOFError:
+                    raise RuntimeError(f"DDP worker {rank} exited without an answer "
+                                       f"(exit code {procs[rank].exitcode})") from None
+                if status == "error":
+                    raise RuntimeError(f"DDP worker {r} failed:\n{first}")
+                answers[r] = (first, second)
     finally:
+        for recv, _ in pipes:
+            recv.close()
         for p in procs:
-            p.join(timeout=5)
+            p.join(timeout=2)
             if p.is_alive():
-                p.terminate()
-                p.join(timeout=5)
+                p.kill()
+                p.join(timeout=2)
     seconds = time.perf_counter() - start
     local = [answers[r][0] for r in range(world_size)]
     reduced = answers[0][1]

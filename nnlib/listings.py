@@ -96,6 +96,7 @@ def run_listing(source, namespace=None, *, warning_categories=(UserWarning,)) ->
     for c in categories:
         if not (isinstance(c, type) and issubclass(c, Warning)):
             raise TypeError(f"warning_categories must hold Warning subclasses, got {c!r}")
+    code = compile(source, "<listing>", "exec")       # a SyntaxError is raised, not reported
     ns = dict(namespace or {})
     error = None
     with warnings.catch_warnings(record=True) as caught:
@@ -103,7 +104,7 @@ def run_listing(source, namespace=None, *, warning_categories=(UserWarning,)) ->
         for c in categories:
             warnings.simplefilter("always", c)
         try:
-            exec(compile(source, "<listing>", "exec"), ns)
+            exec(code, ns)
         except Exception as exc:  # the point is to report whatever stops the listing
             error = exc
     seen = sorted({f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, categories)})

@@ -190,6 +190,12 @@ def test_ddp_on_two_processes_gives_the_single_process_gradient():
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
 
 
+def test_ddp_check_stops_slow_workers_with_a_clear_error():
+    # spawned workers need seconds to import torch: a 1 s timeout must stop them, not hang
+    with pytest.raises(RuntimeError, match=r"did not answer within 1 s"):
+        ddp_gradient_check(2, timeout=1, start_method="spawn")
+
+
 def test_ddp_check_refuses_unequal_shards_before_starting_processes():
     with pytest.raises(ValueError, match="not a multiple of world_size=2"):
         ddp_gradient_check(2, np.zeros((5, 3)), np.zeros(5, dtype=int))
