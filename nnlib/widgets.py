@@ -112,7 +112,8 @@ def live(experiment: Experiment, **initial) -> LiveExperiment:
         results.append(result)
         fig = plt.figure(figsize=experiment.figsize)
         experiment.draw(result, fig)
-        plt.show()
+        plt.show()  # the inline backend displays the figure here
+        plt.close(fig)
 
     out = widgets.interactive_output(update, controls)
     box = widgets.VBox([widgets.HTML(f"<b>{html.escape(experiment.title)}</b>"),

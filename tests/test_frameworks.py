@@ -4,7 +4,8 @@ Formulas of book/09_frameworks.ipynb checked here:
 eq-weight-layout (weight = W^T, same Y and gradients), eq-sgd-momentum (torch.optim.SGD
 with momentum = nnlib.optim.SGD, step by step), eq-cce and eq-cce-swapped (Keras's
 CategoricalCrossentropy in both argument orders), eq-ddp-average (DDP's all-reduced
-gradient = the average of the workers' = the single-process gradient of the whole batch).
+gradient = the average of the workers' = the single-process gradient of the whole batch),
+and the inline formulas of the one-weight autograd example and of the chance band of random labels.
 """
 import os
 
@@ -134,8 +135,8 @@ def test_keras_categorical_crossentropy_takes_targets_first():
     t = rng.integers(5, size=9)
     Y = np.eye(5)[t]
     cce = keras.losses.CategoricalCrossentropy()
-    right = float(keras.ops.convert_to_numpy(cce(Y, p)))
-    swapped = float(keras.ops.convert_to_numpy(cce(p, Y)))
+    right = float(cce(Y, p).item())
+    swapped = float(cce(p, Y).item())
     expected = -np.mean(np.sum(Y * np.log(p), axis=1))                       # eq-cce
     eps = 1e-7
     p_true = p[np.arange(9), t]
@@ -153,7 +154,7 @@ def test_keras3_refuses_the_lr_argument_of_source_004():
     with pytest.raises(ValueError, match="lr"):
         keras.optimizers.SGD(lr=0.01)
     lr = keras.optimizers.SGD(learning_rate=0.01).learning_rate
-    assert float(keras.ops.convert_to_numpy(lr)) == pytest.approx(0.01, rel=1e-6)
+    assert float(lr.value.item()) == pytest.approx(0.01, rel=1e-6)
 
 
 # -- eq-ddp-average -----------------------------------------------------------
@@ -247,3 +248,21 @@ def test_docstring_examples_run():
     for module in (nnlib.interop, nnlib.distributed, nnlib.experiments.frameworks):
         result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, (module.__name__, result)
+
+
+def test_autograd_matches_the_chain_rule_of_the_one_weight_example():
+    # the chapter's inline example: L = (wx + b)^2, dL/dw = 2(wx + b)x, dL/db = 2(wx + b)
+    w = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    x = 3.0
+    ((w * x + b) ** 2).backward()
+    assert w.grad.item() == 2 * (2.0 * x - 1.0) * x == 30.0
+    assert b.grad.item() == 2 * (2.0 * x - 1.0) == 10.0
+
+
+def test_accuracy_of_guessing_random_labels_has_std_sqrt_p_q_over_n():
+    # the chapter's chance band: accuracy of coin-flip guesses on n = 100 points, std sqrt(0.5 * 0.5 / n)
+    rng = np.random.default_rng(5)
+    acc = (rng.integers(2, size=(20000, 100)) == rng.integers(2, size=(20000, 100))).mean(axis=1)
+    assert acc.mean() == pytest.approx(0.5, abs=0.002)
+    assert acc.std() == pytest.approx(np.sqrt(0.5 * 0.5 / 100), rel=0.03)
