@@ -107,7 +107,7 @@ def test_page_renders_offline(browser, server, doc):
     context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
     try:
         if page.locator("span.math, div.math").count():
-            page.wait_for_selector("mjx-container", timeout=15000)
+            page.wait_for_selector("mjx-container", state="attached", timeout=15000)
         body = page.inner_text("article")
         assert "$$" not in body, "raw $$ left in the page: an equation was not typeset"
         broken = page.evaluate(

@@ -128,7 +128,7 @@ def static_html(name: str, spec: dict, prefix: str) -> str:
         f'<div class="nnbook-controls">{"".join(rows)}</div>'
         f'<img src="{prefix}_static/experiments/{name}/{spec["frames"][first]}" alt="{html.escape(spec["title"])}" '
         'style="max-width:100%;height:auto">'
-        f'<p class="nnbook-note">Frames computed when the book was built; other settings are fixed '
+        f'<p class="nnbook-note" style="font-size:0.85em;opacity:0.8">Frames computed when the book was built; other settings are fixed '
         f'({html.escape(fixed)}). Open the notebook in Colab or Jupyter (rocket icon above) '
         'to move every control live.</p></div>'
     )
