@@ -32,9 +32,7 @@ def make_control(control: Control):
     if control.options is not None:
         return widgets.Dropdown(options=list(control.options), value=control.default,
                                 description=control.label, style=style, layout=layout)
-    integer = all(isinstance(v, int) and not isinstance(v, bool)
-                  for v in (control.low, control.high, control.step, control.default))
-    cls = widgets.IntSlider if integer else widgets.FloatSlider
+    cls = widgets.IntSlider if control.is_integer else widgets.FloatSlider
     return cls(value=control.default, min=control.low, max=control.high, step=control.step,
                description=control.label, continuous_update=False, style=style, layout=layout)
 

@@ -26,7 +26,7 @@ def xor_data():
 
 
 # -- the chain rule -------------------------------------------------------------
-def test_single_neuron_gradients_by_the_chain_rule_match_torch():  # eq-chain, eq-neuron-grad
+def test_single_neuron_gradients_by_the_chain_rule_match_torch():  # eq-chain-rule, eq-neuron-grad
     rng = np.random.default_rng(0)
     for _ in range(5):
         w, x, b, t = rng.normal(size=4)
@@ -156,7 +156,7 @@ def test_more_steps_and_a_larger_learning_rate_solve_xor_from_the_same_start():
     assert run["loss"].shape == (2000,) and np.all(np.diff(run["loss"][500:]) < 0)
 
 
-def test_a_train_xor_step_is_w_minus_lr_times_the_gradient():  # eq-gd-update
+def test_a_train_xor_step_is_w_minus_lr_times_the_gradient():  # eq-descent-step
     X, T = xor_data()
     start = init_000(np.random.default_rng(4))
     r = two_layer_grads(X, T, *start)

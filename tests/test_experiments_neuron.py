@@ -54,6 +54,8 @@ def test_control_checks_its_range_and_lists_its_values():
     c = Control("b", "bias", 0.0, -1.0, 1.0, 0.5)
     assert c.values() == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert len(Control("b", "bias", 0.0, -3.0, 3.0, 0.01).values(25)) == 25
+    steps = Control("n", "steps", 4, 0, 16, 2)
+    assert steps.is_integer and all(type(v) is int for v in steps.values(5))
     with pytest.raises(ValueError, match="outside"):
         Control("b", "bias", 5.0, -1.0, 1.0, 0.5)
     with pytest.raises(ValueError, match="not one of"):

@@ -51,7 +51,15 @@ class Control:
         if count < full:  # a slider only stops on low + k * step: snap the inner values to that grid
             inner = self.low + self.step * np.round((values[1:-1] - self.low) / self.step)
             values = np.unique(np.concatenate([[self.low], inner, [self.high]]))
+        if self.is_integer:
+            return [int(round(v)) for v in values]
         return [float(v) for v in values]
+
+    @property
+    def is_integer(self) -> bool:
+        """A slider over whole numbers (low, high, step and default all ints)."""
+        return self.options is None and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (self.low, self.high, self.step, self.default))
 
 
 @dataclass(frozen=True)
