@@ -1,6 +1,5 @@
 """The deep networks chapter's experiment, run headlessly: numbers, the drawing, the widget."""
 import math
-import time
 
 import matplotlib
 
@@ -50,23 +49,18 @@ def test_tiny_weights_shrink_every_relu_layers_gradient_together():
     assert r["norms"].max() < 1e-10 and 0.1 < r["ratio"] < 10
 
 
-def test_compute_is_deterministic_and_fast():
+def test_compute_is_deterministic():
+    # speed is measured by benchmarks/bench_experiments.py, not asserted here
     a, b = deep_experiment.run(depth=6, activation="tanh"), deep_experiment.run(depth=6, activation="tanh")
     np.testing.assert_array_equal(a["norms"], b["norms"])
     np.testing.assert_array_equal(a["loss"], b["loss"])
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        deep_experiment.run()
-        times.append(time.perf_counter() - t)
-    assert min(times) < 0.3, f"compute took {min(times):.3f} s at the defaults (target < 0.1 s on an idle core)"
 
 
 def test_every_frame_of_the_static_html_version_computes():
-    """The HTML book precomputes a frame for every value of the static controls (floats for sliders)."""
+    """The HTML book precomputes a frame for every value of the static controls (ints for an int slider)."""
     static = [c for c in deep_experiment.controls if c.name in deep_experiment.static]
     depth = next(c for c in static if c.name == "depth")
-    assert all(isinstance(v, float) for v in depth.values())
+    assert all(type(v) is int for v in depth.values())
     for d in depth.values():
         r = deep_experiment.run(depth=d, initialisation="he", activation="relu")
         assert r["depth"] == int(d) and r["norms"].shape == (int(d),)

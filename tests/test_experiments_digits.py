@@ -1,5 +1,4 @@
 """The digit classifier chapter's training lab, run headlessly: numbers, caching, drawing, widget."""
-import time
 
 import numpy as np
 import pytest
@@ -65,12 +64,11 @@ def test_the_epochs_control_slices_one_cached_run(default):
     short = digits_lab(epochs=10)
     np.testing.assert_array_equal(short["loss"], default["loss"][:10])
     np.testing.assert_array_equal(short["val_accuracy"], default["val_accuracy"][:10])
-    hits = _lab_run.cache_info().hits
-    start = time.perf_counter()
+    hits, misses = _lab_run.cache_info().hits, _lab_run.cache_info().misses
     for e in range(5, LAB_MAX_EPOCHS + 1, 5):
         digits_lab(epochs=e)
     assert _lab_run.cache_info().hits == hits + LAB_MAX_EPOCHS // 5
-    assert time.perf_counter() - start < 0.5  # cached: no training
+    assert _lab_run.cache_info().misses == misses  # cached: no training
 
 
 def test_strings_from_the_drop_downs_and_numbers_give_the_same_run():
@@ -126,16 +124,13 @@ def test_draw_makes_curves_confusion_matrix_and_gallery(default):
     plt.close(fig)
 
 
-def test_default_compute_is_fast_enough_for_a_widget():
+def test_a_repeated_setting_is_served_from_the_cache():
+    # speed is measured by benchmarks/bench_experiments.py, not asserted here
     _lab_run.cache_clear()
-    start = time.process_time()
-    digits_lab()
-    first = time.process_time() - start
-    start = time.perf_counter()
-    digits_lab()
-    cached = time.perf_counter() - start
-    assert cached < 0.05, cached
-    assert first < 5.0, first  # about 0.3 s of CPU on a quiet machine; generous for a busy one
+    first = digits_lab()
+    again = digits_lab()
+    assert _lab_run.cache_info().misses == 1 and _lab_run.cache_info().hits >= 1
+    np.testing.assert_array_equal(first["loss"], again["loss"])
 
 
 def test_live_widget_recomputes_when_a_control_moves():
