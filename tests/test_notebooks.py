@@ -83,8 +83,8 @@ def test_chapter_has_five_unsolved_checked_exercises(path):
             assert "not attempted" in text, f"{path.name}: a check cell is stored solved or failing: {text[:200]}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_fresh_runtime_installs_nnlib_from_the_checkout_and_runs_the_chapter(path, tmp_path):
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.stem)
+def test_fresh_runtime_installs_nnlib_from_the_checkout_and_runs_the_notebook(path, tmp_path):
     """A Colab-like runtime: the book's dependencies are there, nnlib is not.
 
     A new virtual environment sees the packages of this one through a .pth
