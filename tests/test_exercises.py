@@ -4,8 +4,11 @@ The generic tests below are parametrised over the whole registry (every
 chapter). The neuron chapter's wrong answers are here; other chapters keep
 theirs in ``WRONG_ANSWERS`` of ``tests/test_exercises_<chapter>.py`` (at least
 three each: off by one, wrong sign, wrong shape/axis, a lying ndarray
-subclass ...), and a test below checks that every exercise has some.
+subclass ...), as a list of ``(label, answer)`` pairs or a dict
+``{label: answer}``; they are all run here, and a test checks every exercise
+has at least three. The chapter files hold only their chapter's own tests.
 """
+import importlib
 import json
 import subprocess
 import sys
@@ -16,7 +19,7 @@ import numpy as np
 import pytest
 
 from nnlib.exercises import CHAPTERS, all_exercises, check, exercise, hint, solution
-from nnlib.exercises.checking import unchanged_bug
+from nnlib.exercises.checking import is_blank, unchanged_bug
 from nnlib.exercises.compare import compare, fmt_array, fmt_number, type_problem
 
 
@@ -124,7 +127,20 @@ WRONG_ANSWERS = {
 
 EXERCISES = all_exercises()
 IDS = [ex.id for ex in EXERCISES]
-WRONG = [(ex_id, label, ans) for ex_id, answers in WRONG_ANSWERS.items() for label, ans in answers]
+
+
+def all_wrong_answers() -> dict:
+    """``{exercise id: [(label, answer), ...]}`` from this file and every chapter's test file."""
+    wrong = {ex_id: list(answers) for ex_id, answers in WRONG_ANSWERS.items()}
+    for path in sorted(Path(__file__).parent.glob("test_exercises_*.py")):
+        module = importlib.import_module(path.stem)
+        for ex_id, answers in module.WRONG_ANSWERS.items():
+            wrong.setdefault(ex_id, []).extend(answers.items() if isinstance(answers, dict) else answers)
+    return wrong
+
+
+ALL_WRONG = all_wrong_answers()
+WRONG = [(ex_id, label, ans) for ex_id, answers in ALL_WRONG.items() for label, ans in answers]
 
 
 def reference_answer(ex):
@@ -148,12 +164,21 @@ def test_registry_holds_the_neuron_chapter_with_stable_ids():
 
 
 @pytest.mark.parametrize("ex_id", IDS)
-def test_every_exercise_has_wrong_answers_in_a_test_file(ex_id):
-    """Wrong answers live in ``WRONG_ANSWERS`` of tests/test_exercises.py or tests/test_exercises_<chapter>.py."""
-    files = sorted(Path(__file__).parent.glob("test_exercises*.py"))
-    texts = "\n".join(f.read_text(encoding="utf-8") for f in files)
-    assert "WRONG_ANSWERS" in texts and f'"{ex_id}":' in texts, (
-        f"add wrong answers for {ex_id} to WRONG_ANSWERS in tests/test_exercises_{ex_id.split('.')[0]}.py")
+def test_every_exercise_has_three_wrong_answers_and_levelled_hints(ex_id):
+    assert len(ALL_WRONG.get(ex_id, [])) >= 3, (
+        f"add at least three wrong answers for {ex_id} to WRONG_ANSWERS in "
+        f"tests/test_exercises_{ex_id.split('.')[0]}.py")
+    ex = exercise(ex_id)
+    assert len(ex.hints) >= 2 and hint(ex_id, len(ex.hints)).text == ex.hints[-1]
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_reader_cells_are_statement_starter_check_and_name_the_exercise(ex_id):
+    from nnlib.exercises.cells import exercise_cells
+
+    cells = exercise_cells(ex_id)
+    assert [c.metadata["nnbook"]["role"] for c in cells] == ["statement", "starter", "check"]
+    assert all(c.metadata["nnbook"]["exercise"] == ex_id for c in cells)
 
 
 @pytest.mark.parametrize("ex_id", IDS)
@@ -174,6 +199,8 @@ def test_wrong_answer_fails(ex_id, label, answer):
 @pytest.mark.parametrize("ex_id", IDS)
 def test_untouched_starter_is_not_attempted(ex_id):
     ex = exercise(ex_id)
+    if not ex.runs_code:
+        assert is_blank(starter_answer(ex))
     for blank in (starter_answer(ex), ..., None):
         result = check(ex_id, blank)
         assert result.status == "not_attempted", repr(result)

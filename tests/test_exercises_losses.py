@@ -4,8 +4,6 @@ import numpy as np
 import pytest
 
 from nnlib.exercises import CHAPTERS, all_exercises, exercise
-from nnlib.exercises.cells import exercise_cells
-from nnlib.exercises.checking import is_blank
 
 IDS = [f"losses.ex{k}" for k in range(1, 7)]
 
@@ -82,23 +80,11 @@ WRONG_ANSWERS = {
 }
 
 
-def _reference(ex):
-    ref = ex.reference_function()
-    return ref if ex.runs_code else ref()
-
-
 def test_the_chapter_is_registered_with_six_exercises_of_every_kind():
     assert "losses" in CHAPTERS
     exs = all_exercises("losses")
     assert [e.id for e in exs] == IDS
     assert {e.kind for e in exs} == {"function", "value", "choice", "bug"}
-
-
-@pytest.mark.parametrize("ex_id", IDS)
-def test_reference_solution_passes_every_public_case(ex_id):
-    ex = exercise(ex_id)
-    result = ex.check(_reference(ex))
-    assert result.ok, repr(result)
 
 
 @pytest.mark.parametrize("ex_id", [i for i in IDS if exercise(i).runs_code])
@@ -108,12 +94,6 @@ def test_reference_gives_finite_answers_on_hidden_cases_of_other_seeds(ex_id):
     for case in ex.hidden_cases("secret", "student"):
         out = ref(*case.args)
         assert np.all(np.isfinite(out)), f"{ex_id} {case.name}: {out}"
-
-
-@pytest.mark.parametrize("ex_id, name", [(i, n) for i in IDS for n in WRONG_ANSWERS[i]])
-def test_wrong_answer_fails(ex_id, name):
-    result = exercise(ex_id).check(WRONG_ANSWERS[ex_id][name])
-    assert result.status == "incorrect", f"{ex_id}, wrong answer '{name}' was judged {result!r}"
 
 
 def test_mse_broadcast_bug_fails_on_the_shape_case_with_a_readable_message():
@@ -128,30 +108,11 @@ def test_naive_cross_entropy_passes_small_logits_and_fails_on_large_ones():
 
 
 @pytest.mark.parametrize("ex_id", IDS)
-def test_untouched_starter_is_reported_as_not_attempted(ex_id):
-    ex = exercise(ex_id)
-    namespace = {}
-    exec(ex.starter_code(), namespace)
-    answer = namespace[ex.answer_name]
-    if not ex.runs_code:
-        assert is_blank(answer)
-    assert ex.check(answer).status == "not_attempted"
-
-
-@pytest.mark.parametrize("ex_id", IDS)
 def test_hints_are_levelled_and_the_last_one_says_so(ex_id):
     ex = exercise(ex_id)
     assert len(ex.hints) >= 2
     assert "last hint" in repr(ex.hint(len(ex.hints)))
     assert ex.hint(1).text != ex.hint(2).text
-
-
-@pytest.mark.parametrize("ex_id", IDS)
-def test_notebook_cells_carry_the_grader_metadata_and_no_solution(ex_id):
-    cells = exercise_cells(ex_id)
-    roles = [c.metadata["nnbook"]["role"] for c in cells]
-    assert roles == ["statement", "starter", "check"]
-    assert all(c.metadata["nnbook"]["exercise"] == ex_id for c in cells)
 
 
 def test_value_exercise_accepts_four_significant_digits():
