@@ -5,22 +5,18 @@ tested in ``tests/test_exercises_activations.py``.
 """
 import numpy as np
 
-from .core import Case, Exercise, register
+from .core import Case, Exercise, random_normal, register
 
 __all__ = []
 
 
-def _normal(rng, *shape, scale=1.0, dtype=np.float64):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
-
-
 def _ex1_cases(rng):
     return [
-        Case("normal", (_normal(rng, 6, scale=3),)),
+        Case("normal", (random_normal(rng, 6, scale=3),)),
         Case("large: x = ±1000", (np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]),)),
         Case("float32", (np.array([-200.0, -90.0, -1.5, 0.0, 1.5, 90.0, 200.0], dtype=np.float32),)),
-        Case("batch of one", (_normal(rng, 1, 1),)),
-        Case("matrix", (_normal(rng, 3, 4, scale=20),)),
+        Case("batch of one", (random_normal(rng, 1, 1),)),
+        Case("matrix", (random_normal(rng, 3, 4, scale=20),)),
     ]
 
 
@@ -55,12 +51,12 @@ def _with_zeros(a):
 
 def _ex2_cases(rng):
     return [
-        Case("normal", (_with_zeros(_normal(rng, 7)),)),
+        Case("normal", (_with_zeros(random_normal(rng, 7)),)),
         Case("all zeros", (np.zeros(4),)),
-        Case("large", (_with_zeros(_normal(rng, 6, scale=1e6)),)),
-        Case("batch of one", (_normal(rng, 1, 1),)),
-        Case("float32", (_with_zeros(_normal(rng, 3, 5, dtype=np.float32)),)),
-        Case("three dimensions", (_with_zeros(_normal(rng, 2, 3, 4, scale=5)),)),
+        Case("large", (_with_zeros(random_normal(rng, 6, scale=1e6)),)),
+        Case("batch of one", (random_normal(rng, 1, 1),)),
+        Case("float32", (_with_zeros(random_normal(rng, 3, 5, dtype=np.float32)),)),
+        Case("three dimensions", (_with_zeros(random_normal(rng, 2, 3, 4, scale=5)),)),
     ]
 
 
@@ -87,12 +83,12 @@ def _ex3_cases(rng):
     far_apart = np.array([[1000.0, 999.0, 998.0, 990.0], [-1000.0, -1001.0, -1003.0, -1000.5],
                           [0.0, 1.0, 2.0, 3.0]])
     return [
-        Case("normal", (_normal(rng, 4, 3),)),
+        Case("normal", (random_normal(rng, 4, 3),)),
         Case("large: logits near ±1000", (far_apart,)),
-        Case("batch of one", (_normal(rng, 1, 5, scale=3),)),
-        Case("float32", (_normal(rng, 5, 3, scale=10, dtype=np.float32),)),
-        Case("one class", (_normal(rng, 2, 1),)),
-        Case("three dimensions", (_normal(rng, 2, 3, 4),)),
+        Case("batch of one", (random_normal(rng, 1, 5, scale=3),)),
+        Case("float32", (random_normal(rng, 5, 3, scale=10, dtype=np.float32),)),
+        Case("one class", (random_normal(rng, 2, 1),)),
+        Case("three dimensions", (random_normal(rng, 2, 3, 4),)),
     ]
 
 
@@ -185,8 +181,8 @@ def tanh_backward(h, grad_out):
 
 def _ex7_cases(rng):
     def pair(*shape, scale=1.0, dtype=np.float64):
-        h = np.tanh(_normal(rng, *shape, scale=scale)).astype(dtype)
-        return h, _normal(rng, *shape, dtype=dtype)
+        h = np.tanh(random_normal(rng, *shape, scale=scale)).astype(dtype)
+        return h, random_normal(rng, *shape, dtype=dtype)
     return [
         Case("normal", pair(4, 3)),
         Case("large z (saturated units)", pair(2, 5, scale=10)),

@@ -5,19 +5,15 @@ tested in ``tests/test_exercises_backprop.py``.
 """
 import numpy as np
 
-from .core import Case, Exercise, register
+from .core import Case, Exercise, random_normal, register
 
 __all__ = []
 
 
-def _normal(rng, *shape, scale=1.0, dtype=np.float64):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
-
-
 def _ex1_cases(rng):
     def layer(n, d_in, d_out, wrt, scale=1.0, dtype=np.float64):
-        return (_normal(rng, n, d_in, scale=scale, dtype=dtype), _normal(rng, d_in, d_out, scale=scale, dtype=dtype),
-                _normal(rng, n, d_out, dtype=dtype), wrt)
+        return (random_normal(rng, n, d_in, scale=scale, dtype=dtype), random_normal(rng, d_in, d_out, scale=scale, dtype=dtype),
+                random_normal(rng, n, d_out, dtype=dtype), wrt)
     return [
         Case("normal", layer(5, 3, 2, "W")),
         Case("input gradient dX", layer(5, 3, 2, "X")),
@@ -57,7 +53,7 @@ with the dtype of the inputs (float32 in, float32 out), also when `N = 1`.
 
 def _ex2_cases(rng):
     def pair(n, k, scale=1.0, dtype=np.float64):
-        return _normal(rng, n, k, scale=scale, dtype=dtype), rng.integers(0, 2, size=(n, k)).astype(dtype)
+        return random_normal(rng, n, k, scale=scale, dtype=dtype), rng.integers(0, 2, size=(n, k)).astype(dtype)
     return [
         Case("normal", pair(6, 1)),
         Case("three outputs", pair(4, 3)),
@@ -141,10 +137,10 @@ def backward(X, y_true, W1, b1, W2, b2):
 
 def _ex5_cases(rng):
     def net(n, d, h, scale=1.0, dtype=np.float64, X=None):
-        X = _normal(rng, n, d, dtype=dtype) if X is None else X.astype(dtype)
+        X = random_normal(rng, n, d, dtype=dtype) if X is None else X.astype(dtype)
         y = rng.integers(0, 2, size=(n, 1)).astype(dtype)
-        return (X, y, _normal(rng, d, h, scale=scale, dtype=dtype), _normal(rng, 1, h, scale=scale, dtype=dtype),
-                _normal(rng, h, 1, scale=scale, dtype=dtype), _normal(rng, 1, 1, scale=scale, dtype=dtype))
+        return (X, y, random_normal(rng, d, h, scale=scale, dtype=dtype), random_normal(rng, 1, h, scale=scale, dtype=dtype),
+                random_normal(rng, h, 1, scale=scale, dtype=dtype), random_normal(rng, 1, 1, scale=scale, dtype=dtype))
     xor = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     return [
         Case("normal", net(4, 2, 2, X=xor)),

@@ -21,7 +21,7 @@ import numpy as np
 
 from .display import Hint, Solution
 
-__all__ = ["Case", "Exercise", "KINDS", "register", "exercise", "all_exercises",
+__all__ = ["Case", "Exercise", "KINDS", "random_normal", "register", "exercise", "all_exercises",
            "check", "hint", "solution", "grading_mode", "GRADING_ENV"]
 
 KINDS = ("function", "value", "choice", "bug")
@@ -206,6 +206,11 @@ class Exercise:
 
 
 _REGISTRY: dict = {}
+
+
+def random_normal(rng, *shape, scale=1.0, loc=0.0, dtype=np.float64) -> np.ndarray:
+    """Test-case input: an array of normal draws from ``rng`` (the chapters' ``cases`` use it)."""
+    return (loc + scale * rng.standard_normal(shape)).astype(dtype)
 
 
 def register(ex: Exercise) -> Exercise:

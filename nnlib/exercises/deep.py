@@ -7,13 +7,9 @@ solutions are in ``solutions/deep.py``; wrong answers are tested in
 """
 import numpy as np
 
-from .core import Case, Exercise, register
+from .core import Case, Exercise, random_normal, register
 
 __all__ = []
-
-
-def _normal(rng, *shape, scale=1.0, loc=0.0, dtype=np.float64):
-    return (loc + scale * rng.standard_normal(shape)).astype(dtype)
 
 
 def _ex1_cases(rng):
@@ -59,15 +55,15 @@ product can take, whatever the $z_\ell$? Set `bound` to that number (a float).
 
 
 def _ex3_cases(rng):
-    const = np.vstack([np.full(5, 3.0), _normal(rng, 5)])
+    const = np.vstack([np.full(5, 3.0), random_normal(rng, 5)])
     return [
-        Case("normal (N, D)", (_normal(rng, 4, 6), 1e-5)),
-        Case("batch of one", (_normal(rng, 1, 5, loc=2.0), 1e-5)),
-        Case("square (N = D)", (_normal(rng, 5, 5, scale=3.0), 1e-5)),
-        Case("(N, L, D): three axes", (_normal(rng, 2, 3, 4), 1e-5)),
-        Case("large eps", (_normal(rng, 4, 6, scale=0.3), 0.1)),
+        Case("normal (N, D)", (random_normal(rng, 4, 6), 1e-5)),
+        Case("batch of one", (random_normal(rng, 1, 5, loc=2.0), 1e-5)),
+        Case("square (N = D)", (random_normal(rng, 5, 5, scale=3.0), 1e-5)),
+        Case("(N, L, D): three axes", (random_normal(rng, 2, 3, 4), 1e-5)),
+        Case("large eps", (random_normal(rng, 4, 6, scale=0.3), 0.1)),
         Case("a constant row", (const, 1e-5)),
-        Case("float32", (_normal(rng, 3, 8, dtype=np.float32), 1e-5)),
+        Case("float32", (random_normal(rng, 3, 8, dtype=np.float32), 1e-5)),
     ]
 
 
@@ -95,8 +91,8 @@ shape and the dtype of `x`. It must work for a batch of one example and for a co
 
 def _ex4_cases(rng):
     def args(n, c, scale=1.0, loc=0.0, dtype=np.float64):
-        return (_normal(rng, n, c, scale=scale, loc=loc, dtype=dtype), _normal(rng, c, loc=1.0, dtype=dtype),
-                _normal(rng, c, dtype=dtype), 1e-5)
+        return (random_normal(rng, n, c, scale=scale, loc=loc, dtype=dtype), random_normal(rng, c, loc=1.0, dtype=dtype),
+                random_normal(rng, c, dtype=dtype), 1e-5)
     return [
         Case("normal (N, C)", args(8, 3)),
         Case("batch of two", args(2, 4)),
@@ -164,11 +160,11 @@ def group_norm(x, num_groups, eps=1e-5):
 
 def _ex6_cases(rng):
     return [
-        Case("(N, C), 2 groups", (_normal(rng, 4, 6), 2)),
-        Case("(N, C, L), 2 groups", (_normal(rng, 6, 4, 3, scale=2.0), 2)),
-        Case("one group (like LayerNorm)", (_normal(rng, 3, 4, loc=1.0), 1)),
-        Case("one channel per group", (_normal(rng, 4, 4, 5), 4)),
-        Case("float32", (_normal(rng, 4, 8, dtype=np.float32), 4)),
+        Case("(N, C), 2 groups", (random_normal(rng, 4, 6), 2)),
+        Case("(N, C, L), 2 groups", (random_normal(rng, 6, 4, 3, scale=2.0), 2)),
+        Case("one group (like LayerNorm)", (random_normal(rng, 3, 4, loc=1.0), 1)),
+        Case("one channel per group", (random_normal(rng, 4, 4, 5), 4)),
+        Case("float32", (random_normal(rng, 4, 8, dtype=np.float32), 4)),
     ]
 
 

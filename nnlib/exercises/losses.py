@@ -5,13 +5,9 @@ fail are in ``tests/test_exercises_losses.py``.
 """
 import numpy as np
 
-from .core import Case, Exercise, register
+from .core import Case, Exercise, random_normal, register
 
 __all__ = []
-
-
-def _normal(rng, *shape, scale=1.0, dtype=np.float64):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
 def _labels(rng, n, n_classes):
@@ -22,11 +18,11 @@ def _labels(rng, n, n_classes):
 
 def _ex1_cases(rng):
     return [
-        Case("outputs (8, 1), targets (8,)", (_normal(rng, 8, 1), _normal(rng, 8))),
-        Case("outputs (5, 1), targets (5, 1)", (_normal(rng, 5, 1), _normal(rng, 5, 1))),
-        Case("large values", (_normal(rng, 6, 1, scale=1e3), _normal(rng, 6, scale=1e3))),
-        Case("batch of one", (_normal(rng, 1, 1), _normal(rng, 1))),
-        Case("float32", (_normal(rng, 7, 1, dtype=np.float32), _normal(rng, 7, dtype=np.float32))),
+        Case("outputs (8, 1), targets (8,)", (random_normal(rng, 8, 1), random_normal(rng, 8))),
+        Case("outputs (5, 1), targets (5, 1)", (random_normal(rng, 5, 1), random_normal(rng, 5, 1))),
+        Case("large values", (random_normal(rng, 6, 1, scale=1e3), random_normal(rng, 6, scale=1e3))),
+        Case("batch of one", (random_normal(rng, 1, 1), random_normal(rng, 1))),
+        Case("float32", (random_normal(rng, 7, 1, dtype=np.float32), random_normal(rng, 7, dtype=np.float32))),
     ]
 
 
@@ -58,11 +54,11 @@ mean of that is a wrong number.
 
 def _ex2_cases(rng):
     return [
-        Case("normal", (_normal(rng, 6, 4), _labels(rng, 6, 4))),
-        Case("large logits (±1000)", (_normal(rng, 8, 5, scale=1000), _labels(rng, 8, 5))),
-        Case("two classes", (_normal(rng, 5, 2, scale=3), _labels(rng, 5, 2))),
-        Case("batch of one", (_normal(rng, 1, 3), _labels(rng, 1, 3))),
-        Case("float32", (_normal(rng, 6, 10, scale=30, dtype=np.float32), _labels(rng, 6, 10))),
+        Case("normal", (random_normal(rng, 6, 4), _labels(rng, 6, 4))),
+        Case("large logits (±1000)", (random_normal(rng, 8, 5, scale=1000), _labels(rng, 8, 5))),
+        Case("two classes", (random_normal(rng, 5, 2, scale=3), _labels(rng, 5, 2))),
+        Case("batch of one", (random_normal(rng, 1, 3), _labels(rng, 1, 3))),
+        Case("float32", (random_normal(rng, 6, 10, scale=30, dtype=np.float32), _labels(rng, 6, 10))),
     ]
 
 
@@ -98,10 +94,10 @@ It must give the right (finite) answer for logits of size 1000, where
 
 def _ex3_cases(rng):
     return [
-        Case("normal", (_normal(rng, 6, 4), _labels(rng, 6, 4))),
-        Case("large logits (±1000)", (_normal(rng, 5, 3, scale=1000), _labels(rng, 5, 3))),
-        Case("batch of one", (_normal(rng, 1, 5), _labels(rng, 1, 5))),
-        Case("float32", (_normal(rng, 4, 6, dtype=np.float32), _labels(rng, 4, 6))),
+        Case("normal", (random_normal(rng, 6, 4), _labels(rng, 6, 4))),
+        Case("large logits (±1000)", (random_normal(rng, 5, 3, scale=1000), _labels(rng, 5, 3))),
+        Case("batch of one", (random_normal(rng, 1, 5), _labels(rng, 1, 5))),
+        Case("float32", (random_normal(rng, 4, 6, dtype=np.float32), _labels(rng, 4, 6))),
     ]
 
 

@@ -6,23 +6,19 @@ test inputs drawn from the ``rng`` passed in, the reference solutions in
 """
 import numpy as np
 
-from .core import Case, Exercise, register
+from .core import Case, Exercise, random_normal, register
 
 __all__ = []
-
-
-def _normal(rng, *shape, scale=1.0, dtype=np.float64):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
 
 
 def _ex1_cases(rng):
     x, w = rng.uniform(1, 2, size=4), 300 * rng.uniform(1, 2, size=4)
     return [
-        Case("normal", (_normal(rng, 3), _normal(rng, 3), float(rng.normal()))),
+        Case("normal", (random_normal(rng, 3), random_normal(rng, 3), float(rng.normal()))),
         Case("large positive z", (x, w, 1.0)),
         Case("large negative z", (x, -w, -1.0)),
-        Case("single input (D = 1)", (_normal(rng, 1), _normal(rng, 1), float(rng.normal()))),
-        Case("float32", (_normal(rng, 5, dtype=np.float32), _normal(rng, 5, dtype=np.float32),
+        Case("single input (D = 1)", (random_normal(rng, 1), random_normal(rng, 1), float(rng.normal()))),
+        Case("float32", (random_normal(rng, 5, dtype=np.float32), random_normal(rng, 5, dtype=np.float32),
                          float(rng.normal()))),
     ]
 
@@ -53,11 +49,11 @@ It must also be right when $|z|$ is large, e.g. $z = \pm 1000$.
 
 def _ex2_cases(rng):
     return [
-        Case("normal", (_normal(rng, 4, 3), _normal(rng, 3, 2), _normal(rng, 2))),
-        Case("large inputs", (_normal(rng, 16, 10, scale=100), _normal(rng, 10, 5, scale=100),
-                              _normal(rng, 5, scale=100))),
-        Case("batch of one", (_normal(rng, 1, 4), _normal(rng, 4, 3), _normal(rng, 3))),
-        Case("float32", tuple(_normal(rng, *s, dtype=np.float32) for s in ((5, 3), (3, 4), (4,)))),
+        Case("normal", (random_normal(rng, 4, 3), random_normal(rng, 3, 2), random_normal(rng, 2))),
+        Case("large inputs", (random_normal(rng, 16, 10, scale=100), random_normal(rng, 10, 5, scale=100),
+                              random_normal(rng, 5, scale=100))),
+        Case("batch of one", (random_normal(rng, 1, 4), random_normal(rng, 4, 3), random_normal(rng, 3))),
+        Case("float32", tuple(random_normal(rng, *s, dtype=np.float32) for s in ((5, 3), (3, 4), (4,)))),
     ]
 
 
@@ -126,7 +122,7 @@ def forward(X, W1, b1, W2, b2):
 def _ex5_cases(rng):
     def net(n, d, h, k, scale=1.0, dtype=np.float64):
         shapes = ((n, d), (d, h), (h,), (h, k), (k,))
-        return tuple(_normal(rng, *s, scale=scale, dtype=dtype) for s in shapes)
+        return tuple(random_normal(rng, *s, scale=scale, dtype=dtype) for s in shapes)
     return [
         Case("normal", net(6, 3, 4, 1)),
         Case("large inputs", net(8, 5, 4, 3, scale=30)),
