@@ -1,7 +1,9 @@
 """Live controls for the book's experiments (ipywidgets 7.7 and 8).
 
 ``live(experiment)`` builds one control per :class:`~nnlib.experiments.Control`
-and redraws the experiment's figure whenever a control changes. Only the
+and redraws the experiment's figure whenever a control changes: the figure
+is drawn once and then updated in place (see
+:class:`~nnlib.experiments.core.FigureView`), and shown as a PNG image. Only the
 widget classes shared by ipywidgets 7.7 (what Colab ships) and 8 are used.
 
 The value it returns displays as a live widget in Jupyter, JupyterLab and
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import html
 import json
+import time
 
-from .experiments.core import Control, Experiment
+from .experiments.core import Control, Experiment, FigureView
 
 __all__ = ["live", "make_control", "LiveExperiment", "static_placeholder"]
 
@@ -55,16 +58,38 @@ class LiveExperiment:
     widget : ipywidgets.VBox
     controls : dict
         Control name to its widget; setting ``controls[name].value`` redraws.
+    image : ipywidgets.Image
+        The figure, as PNG bytes.
+    view : nnlib.experiments.core.FigureView
+        The figure behind the image, drawn once and then updated.
     results : list of dict
         What each update computed, newest last (the tests look at it).
+    timings : list of dict
+        Seconds each update spent computing (``compute``) and drawing and
+        rendering the PNG (``draw``), newest last (the benchmarks read it).
     """
 
-    def __init__(self, experiment: Experiment, widget, controls: dict, results: list, params: dict):
+    def __init__(self, experiment: Experiment, widget, controls: dict, image, view, params: dict):
         self.experiment = experiment
         self.widget = widget
         self.controls = controls
-        self.results = results
+        self.image = image
+        self.view = view
+        self.results = []
+        self.timings = []
         self._params = params
+
+    def update(self, change=None) -> None:
+        """Recompute with the controls' current values and redraw (called when one moves)."""
+        params = {name: w.value for name, w in self.controls.items()}
+        t0 = time.perf_counter()
+        result = self.experiment.run(**params)
+        t1 = time.perf_counter()
+        self.view.show(result)
+        self.image.value = self.view.png()
+        t2 = time.perf_counter()
+        self.results.append(result)
+        self.timings.append({"compute": t1 - t0, "draw": t2 - t1})
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {
@@ -80,6 +105,12 @@ class LiveExperiment:
 def live(experiment: Experiment, **initial) -> LiveExperiment:
     """Controls and a figure that is redrawn whenever a control moves.
 
+    The figure is one :class:`~nnlib.experiments.core.FigureView` shown as
+    an ``ipywidgets.Image``: a moved control recomputes the experiment,
+    updates the artists already drawn and renders one PNG, instead of
+    building a new figure and letting the inline backend render it twice.
+    An error (a setting the experiment refuses) is shown under the figure.
+
     Parameters
     ----------
     experiment : Experiment
@@ -92,7 +123,6 @@ def live(experiment: Experiment, **initial) -> LiveExperiment:
         Display it (make it the value of the cell).
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     unknown = set(initial) - {c.name for c in experiment.controls}
     if unknown:
@@ -103,19 +133,28 @@ def live(experiment: Experiment, **initial) -> LiveExperiment:
         if c.name in initial:
             w.value = initial[c.name]
         controls[c.name] = w
-    results = []
-
-    def update(**params):  # runs inside the Output widget, which clears itself first
-        result = experiment.run(**params)
-        results.append(result)
-        fig = plt.figure(figsize=experiment.figsize)
-        experiment.draw(result, fig)
-        plt.show()  # the inline backend displays the figure here
-        plt.close(fig)
-
-    out = widgets.interactive_output(update, controls)
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    errors = widgets.Output()
     box = widgets.VBox([widgets.HTML(f"<b>{html.escape(experiment.title)}</b>"),
                         widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                        out])
+                        image, errors])
     params = {**experiment.defaults(), **initial}
-    return LiveExperiment(experiment, box, controls, results, params)
+    view = FigureView(experiment)
+    result = LiveExperiment(experiment, box, controls, image, view, params)
+    failed = []
+
+    def on_change(change):
+        if failed:  # clear the last error message once a setting works again
+            errors.clear_output()
+            failed.clear()
+        with errors:  # the Output widget shows an exception raised inside it
+            try:
+                result.update()
+            except Exception:
+                failed.append(True)
+                raise
+
+    for w in controls.values():
+        w.observe(on_change, names="value")
+    result.update()
+    return result

@@ -1,6 +1,8 @@
 """The two small types every experiment is made of."""
 from __future__ import annotations
 
+import io
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -70,6 +72,14 @@ class Experiment:
     draw or print; ``draw(result, fig)`` draws that dict on a matplotlib
     figure. ``static`` names the one or two controls that the HTML version of
     the book lets the reader move without a kernel.
+
+    ``draw`` may return an *updater*: a function ``update(result)`` that
+    moves the artists it drew to a new result (new line data, new image,
+    new titles) instead of drawing them again, and returns ``False`` when the
+    new result needs a figure of another shape. A live view (see
+    :class:`FigureView`) calls the updater when a control moves, which is
+    several times faster than clearing the figure and drawing it afresh; the
+    tests check that both give the same pixels.
     """
 
     name: str
@@ -92,6 +102,25 @@ class Experiment:
         known.update(params)
         return self.compute(**known)
 
+    def walk(self, n: int = 20, per_control: int = 5) -> list[dict]:
+        """A reader's path through the controls: ``n`` parameter sets, each one move away from the last.
+
+        Starting from the defaults, step ``i`` moves control ``i mod C`` (of
+        the ``C`` that can move) to the next of its values (up to
+        ``per_control`` of them, see :meth:`Control.values`), wrapping
+        around. Used by the tests and the benchmarks.
+        """
+        values = {c.name: c.values(per_control) for c in self.controls}
+        movable = [c.name for c in self.controls if len(values[c.name]) > 1]
+        params, path = self.defaults(), []
+        for i in range(n if movable else 0):
+            name = movable[i % len(movable)]
+            vals = values[name]
+            here = vals.index(params[name]) if params[name] in vals else -1
+            params = dict(params, **{name: vals[(here + 1) % len(vals)]})
+            path.append(params)
+        return path
+
     def figure(self, **params):
         """Compute and draw; returns the matplotlib figure."""
         import matplotlib.pyplot as plt
@@ -100,3 +129,74 @@ class Experiment:
         fig = plt.figure(figsize=self.figsize)
         self.draw(result, fig)
         return fig
+
+
+#: Resolution of live figures (matplotlib's default, what Jupyter's inline backend uses).
+LIVE_DPI = 100
+#: Margin kept around a live figure's contents, in inches.
+LIVE_PAD = 0.1
+
+
+class FigureView:
+    """One matplotlib figure that shows an experiment's results one after another.
+
+    The first result is drawn with the experiment's ``draw``; later ones go
+    through the updater ``draw`` returned (if any), so the axes, ticks and
+    colour bars built the first time are kept and only the data move. When
+    there is no updater, or it returns ``False``, the figure is cleared and
+    drawn afresh. :meth:`png` renders the figure once per call: the area it
+    crops to is measured after each fresh drawing (the contents' bounding
+    box joined with the figure's own box, so nothing that sticks out, such as
+    a legend below the axes, is cut off) and reused by the updates.
+
+    The figure does not belong to pyplot, so views never pile up in
+    ``plt.get_fignums()`` and need no closing.
+
+    Parameters
+    ----------
+    experiment : Experiment
+    dpi : float
+    """
+
+    def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.experiment = experiment
+        self.figure = Figure(figsize=experiment.figsize, dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        self._update = None
+        self._bbox = None
+        #: How many results were drawn afresh and how many went through the updater.
+        self.fresh_draws = 0
+        self.updates = 0
+
+    def show(self, result: dict) -> None:
+        """Put ``result`` on the figure (through the updater when it can)."""
+        if self._update is not None and self._update(result) is not False:
+            self.updates += 1
+            return
+        self.figure.clear()
+        self._update = self.experiment.draw(result, self.figure)
+        self._bbox = None
+        self.fresh_draws += 1
+
+    def _crop(self):
+        if self._bbox is None:
+            from matplotlib.transforms import Bbox
+
+            self.figure.canvas.draw()
+            tight = self.figure.get_tightbbox(self.figure.canvas.get_renderer())
+            self._bbox = Bbox.union([self.figure.bbox_inches, tight.padded(LIVE_PAD)])
+        return self._bbox
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes (one rendering, except after a fresh drawing)."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches=self._crop(), metadata={"Software": None})
+        return buf.getvalue()
+
+    def rgba(self):
+        """The whole figure rendered, uncropped, as an (H, W, 4) uint8 array (for the tests)."""
+        self.figure.canvas.draw()
+        return np.array(self.figure.canvas.buffer_rgba())

@@ -69,27 +69,50 @@ def neuron_response(w1=1.0, w2=1.0, b=-1.5, activation="sigmoid", gate="AND", n=
     }
 
 
-def draw_neuron(result: dict, fig) -> None:
-    """Heat map of the output, the decision line and the gate's points."""
+def _neuron_title(result: dict) -> str:
+    return f"{result['gate']}: {result['correct']} of 4 points on the right side"
+
+
+def draw_neuron(result: dict, fig):
+    """Heat map of the output, the decision line and the gate's points; returns the updater."""
     ax = fig.add_subplot(1, 1, 1)
     x1, x2 = result["x1"], result["x2"]
-    mesh = ax.imshow(result["a"], origin="lower", extent=(x1[0], x1[-1], x2[0], x2[-1]),
-                     cmap="RdBu_r", interpolation="bilinear")  # a raster draws far faster than a mesh
-    fig.colorbar(mesh, ax=ax, label=f"neuron output ({result['activation']})")
-    if result["line"] is not None:
-        ax.plot(*result["line"], color="k", lw=2, label="decision line $w_1x_1+w_2x_2+b=0$")
-    pts, labels, pred = result["points"], result["labels"], result["predicted"]
+    image = ax.imshow(result["a"], origin="lower", extent=(x1[0], x1[-1], x2[0], x2[-1]),
+                      cmap="RdBu_r", interpolation="bilinear")  # a raster draws far faster than a mesh
+    colorbar = fig.colorbar(image, ax=ax, label=f"neuron output ({result['activation']})")
+    has_line = result["line"] is not None
+    if has_line:
+        (line,) = ax.plot(*result["line"], color="k", lw=2, label="decision line $w_1x_1+w_2x_2+b=0$")
+    pts, labels = result["points"], result["labels"]
+    points = []
     for target, marker in ((0, "o"), (1, "s")):
         sel = labels == target
-        ax.scatter(pts[sel, 0], pts[sel, 1], marker=marker, s=120, c=["white" if t == 0 else "black" for t in labels[sel]],
-                   edgecolors="gold", linewidths=2, zorder=3, label=f"{result['gate']} target {target}")
+        points.append(ax.scatter(pts[sel, 0], pts[sel, 1], marker=marker, s=120, c="white" if target == 0 else "black",
+                                 edgecolors="gold", linewidths=2, zorder=3, label=f"{result['gate']} target {target}"))
     ax.set_xlim(x1.min(), x1.max())
     ax.set_ylim(x2.min(), x2.max())
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
-    ax.set_title(f"{result['gate']}: {result['correct']} of 4 points on the right side")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+    ax.set_title(_neuron_title(result))
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+
+    def update(new: dict):
+        if (new["line"] is not None) != has_line or not np.array_equal(new["x1"], x1):
+            return False  # the legend gains or loses the line: draw afresh
+        image.set_data(new["a"])
+        image.autoscale()  # the colour bar follows the new range of outputs
+        colorbar.set_label(f"neuron output ({new['activation']})")
+        if has_line:
+            line.set_data(*new["line"])
+        for target, scatter in enumerate(points):
+            scatter.set_offsets(new["points"][new["labels"] == target])
+        for text, target in zip(legend.get_texts()[-2:], (0, 1)):
+            text.set_text(f"{new['gate']} target {target}")
+        ax.set_title(_neuron_title(new))
+        return True
+
+    return update
 
 
 neuron_experiment = Experiment(

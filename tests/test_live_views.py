@@ -1,0 +1,111 @@
+"""Live views: an experiment's figure updated in place looks exactly like one drawn afresh.
+
+``nnlib.widgets.live`` draws each experiment's figure once and then moves
+its artists (the updater its ``draw`` returns) whenever a control moves;
+the HTML book's frames and ``Experiment.figure`` draw afresh. For every
+experiment of the book, a reader's path through the controls
+(``Experiment.walk``) is taken both ways and the rendered pixels compared.
+"""
+import matplotlib
+import numpy as np
+import pytest
+
+from nnlib.experiments import REGISTRY, Control, Experiment
+from nnlib.experiments.core import FigureView
+from nnlib.widgets import live
+
+matplotlib.use("Agg")
+
+STEPS = 6
+
+
+def fresh_pixels(experiment, result):
+    view = FigureView(experiment)
+    view.show(result)
+    return view.rgba()
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_updated_figure_equals_a_fresh_drawing(name):
+    experiment = REGISTRY[name]
+    view = FigureView(experiment)
+    view.show(experiment.run())
+    for params in experiment.walk(STEPS):
+        result = experiment.run(**params)
+        view.show(result)
+        got, want = view.rgba(), fresh_pixels(experiment, result)
+        assert got.shape == want.shape
+        differ = np.any(got != want, axis=-1)
+        assert not differ.any(), (f"{name} at {params}: {differ.sum()} of {differ.size} pixels differ "
+                                  f"from a fresh drawing (rows {np.flatnonzero(differ.any(axis=1))[[0, -1]]})")
+    assert view.updates > 0, f"{name}: every change drew the figure afresh; its draw returns no working updater"
+
+
+def test_walk_moves_one_control_at_a_time_and_visits_every_control():
+    for experiment in REGISTRY.values():
+        path = [experiment.defaults()] + experiment.walk(2 * len(experiment.controls))
+        moved = set()
+        for before, after in zip(path, path[1:]):
+            changed = [k for k in before if before[k] != after[k]]
+            assert len(changed) == 1, (experiment.name, before, after)
+            moved.update(changed)
+        assert moved == {c.name for c in experiment.controls if len(c.values(5)) > 1}
+
+
+def _counting_experiment(updater_result):
+    """A tiny experiment whose updater returns ``updater_result``; counts the fresh drawings."""
+    drawn = []
+
+    def draw(result, fig):
+        ax = fig.add_subplot()
+        (line,) = ax.plot([0, 1], [0, result["y"]])
+        drawn.append(result["y"])
+
+        def update(new):
+            line.set_ydata([0, new["y"]])
+            return updater_result
+        return update
+
+    exp = Experiment(name="t", title="t", controls=[Control("y", "y", 1.0, 0.0, 2.0, 0.5)],
+                     compute=lambda y: {"y": y}, draw=draw)
+    return exp, drawn
+
+
+def test_view_uses_the_updater_and_falls_back_to_a_fresh_drawing_when_it_declines():
+    exp, drawn = _counting_experiment(True)
+    view = FigureView(exp)
+    for y in (1.0, 0.5, 2.0):
+        view.show(exp.run(y=y))
+    assert drawn == [1.0] and (view.fresh_draws, view.updates) == (1, 2)
+    exp, drawn = _counting_experiment(False)
+    view = FigureView(exp)
+    for y in (1.0, 0.5):
+        view.show(exp.run(y=y))
+    assert drawn == [1.0, 0.5] and (view.fresh_draws, view.updates) == (2, 0)
+
+
+def test_png_keeps_what_sticks_out_of_the_figure():
+    """The neuron's legend sits below the axes, partly outside the figure box: the crop keeps it."""
+    view = FigureView(REGISTRY["neuron"])
+    view.show(REGISTRY["neuron"].run())
+    png = view.png()
+    assert png.startswith(b"\x89PNG")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    fig_w, fig_h = (v * view.figure.dpi for v in REGISTRY["neuron"].figsize)
+    assert width >= fig_w and height >= fig_h
+
+
+def test_live_image_follows_the_controls_and_times_each_update():
+    box = live(REGISTRY["neuron"])
+    first = bytes(box.image.value)
+    assert first.startswith(b"\x89PNG") and len(box.results) == 1
+    box.controls["b"].value = 0.5
+    assert bytes(box.image.value) != first and len(box.results) == 2 and box.results[-1]["distance"] > 0
+    assert box.view.updates == 1 and box.view.fresh_draws == 1
+    assert len(box.timings) == 2 and all(t["compute"] >= 0 and t["draw"] > 0 for t in box.timings)
+    assert box.image.format == "png"
+
+
+def test_live_refuses_unknown_starting_values():
+    with pytest.raises(TypeError, match="no control"):
+        live(REGISTRY["neuron"], w3=1.0)
