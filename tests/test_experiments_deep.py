@@ -135,3 +135,22 @@ def test_live_widget_recomputes_when_a_control_moves():
     box.controls["normalisation"].value = "batchnorm"
     assert box.results[-1]["normalisation"] == "batchnorm"
     assert not np.array_equal(box.results[-1]["norms"], box.results[-2]["norms"])
+
+
+def test_the_updater_gives_a_fresh_drawings_pixels_for_both_kinds_of_norm_axis_and_a_diverged_run():
+    from nnlib.experiments.core import FigureView
+
+    path = [dict(normalisation="batchnorm"),                              # norms within two decades: fixed limits
+            dict(depth=26, activation="relu", initialisation="normal 1"),  # diverges
+            dict(depth=2, activation="tanh", initialisation="he"),         # two layers
+            dict(depth=14)]                                                # vanishing: the axis fits the norms
+    view = FigureView(deep_experiment)
+    view.show(deep_experiment.run())
+    for params in path:
+        result = deep_experiment.run(**params)
+        view.show(result)
+        fresh = FigureView(deep_experiment)
+        fresh.show(result)
+        differ = np.any(view.rgba() != fresh.rgba(), axis=-1)
+        assert not differ.any(), f"{params}: {differ.sum()} pixels differ from a fresh drawing"
+    assert view.updates == len(path) and view.fresh_draws == 1

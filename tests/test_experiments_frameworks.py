@@ -39,6 +39,31 @@ def test_draw_makes_two_panels():
     plt.close(fig)
 
 
+
+def _timings(nnlib_ms, torch_ms):
+    """A result of speed_comparison with chosen step times (milliseconds), to draw."""
+    nn, th = np.array(nnlib_ms) / 1e3, np.array(torch_ms) / 1e3
+    return {"hidden": 16, "batch": 1, "widths": (64, 16, 10), "nnlib": nn, "torch": th,
+            "ratio": float(nn.min() / th.min())}
+
+
+def test_updated_figure_widens_the_ratio_scale_like_a_fresh_drawing():
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.experiments.core import FigureView
+
+    view = FigureView(speed_experiment)
+    view.show(_timings([1.0, 1.2], [0.5, 0.6]))
+    # ratios 1/30 and 30 lie beyond the usual scale 0.1 to 10, which then widens
+    for nnlib_ms, torch_ms in (([0.1, 0.2], [3.0, 3.5]), ([30.0, 31.0], [1.0, 1.5]), ([1.0, 1.0], [1.0, 1.1])):
+        result = _timings(nnlib_ms, torch_ms)
+        view.show(result)
+        fresh = FigureView(speed_experiment)
+        fresh.show(result)
+        differ = np.any(view.rgba() != fresh.rgba(), axis=-1)
+        assert not differ.any(), f"ratio {result['ratio']:.3g}: {differ.sum()} pixels differ from a fresh drawing"
+    assert (view.fresh_draws, view.updates) == (1, 3)
+
 def test_live_widget_recomputes_when_a_control_moves():
     pytest.importorskip("ipywidgets")
     import matplotlib

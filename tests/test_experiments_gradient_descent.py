@@ -130,3 +130,24 @@ def test_live_widget_recomputes_when_controls_move():
     assert box.results[-1]["runs"][0]["diverged"]          # SGD at 0.05 on Rosenbrock
     box.controls["optimizer1"].value = "Adagrad"
     assert box.results[-1]["runs"][0]["name"] == "Adagrad"
+
+
+def test_live_view_follows_surfaces_and_optimiser_choices_like_a_fresh_drawing():
+    """Sliders move the lines; a new surface or set of optimisers (even none at all) is redrawn in place."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.experiments.core import FigureView
+
+    changes = [dict(surface="saddle"), dict(optimizer1="none", optimizer2="none", optimizer3="none"),
+               dict(optimizer1="Adagrad"), dict(lr=0.15, steps=500), dict(surface="rosenbrock", optimizer2="SGD")]
+    params = race_experiment.defaults()
+    view = FigureView(race_experiment)
+    view.show(race_experiment.run())
+    for change in changes:
+        params.update(change)
+        result = race_experiment.run(**params)
+        view.show(result)
+        fresh = FigureView(race_experiment)
+        fresh.show(result)
+        np.testing.assert_array_equal(view.rgba(), fresh.rgba(), err_msg=str(change))
+    assert (view.fresh_draws, view.updates) == (1, len(changes))

@@ -106,3 +106,24 @@ def test_control_values_stay_on_the_step_grid_and_keep_both_ends():
     assert fine.values(25) == [float(v) for v in np.linspace(-3, 3, 25)]
     out = Control("o", "o", 10, 1, 1000, 1).values(5)
     assert out[0] == 1 and out[-1] == 1000 and all(float(v).is_integer() for v in out)
+
+
+def test_live_view_moves_the_highlight_as_the_network_passes_published_models():
+    """The updater recolours bars and tick labels in place: the same pixels as a fresh drawing."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from nnlib.experiments.core import FigureView
+    view = FigureView(network_size_experiment)
+    view.show(network_size_experiment.run())
+    places = []
+    for width in ("1024", "16384", "16"):
+        result = network_size_experiment.run(n_hidden=4, hidden_width=width)
+        view.show(result)
+        fresh = FigureView(network_size_experiment)
+        fresh.show(result)
+        np.testing.assert_array_equal(view.rgba(), fresh.rgba())
+        label = view.figure.axes[0].get_yticklabels()[result["mine"]]
+        assert (label.get_text(), label.get_color()) == ("your network", "tab:orange")
+        places.append(result["mine"])
+    assert len(set(places)) == 3, places
+    assert (view.fresh_draws, view.updates) == (1, 3)

@@ -186,3 +186,24 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(lx, verbose=False)
     assert result.attempted >= 1 and result.failed == 0
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_updated_figure_keeps_its_contents_inside_the_figure(experiment):
+    """The live view crops to the area measured at its first drawing; a longer title after an update must
+    still fit, so every setting's contents (with the crop's margin) lie inside the fixed-layout figure."""
+    import itertools
+
+    from nnlib.experiments.core import LIVE_PAD, FigureView
+
+    view = FigureView(experiment)
+    view.show(experiment.run())
+    view.figure.canvas.draw()
+    renderer = view.figure.canvas.get_renderer()
+    width, height = experiment.figsize
+    for values in itertools.product(*(c.values(3) for c in experiment.controls)):
+        view.show(experiment.run(**{c.name: v for c, v in zip(experiment.controls, values)}))
+        box = view.figure.get_tightbbox(renderer)
+        assert (box.x0 >= LIVE_PAD and box.y0 >= LIVE_PAD and box.x1 <= width - LIVE_PAD
+                and box.y1 <= height - LIVE_PAD), f"{experiment.name} at {values}: contents {box.extents} stick out"
+    assert view.fresh_draws == 1

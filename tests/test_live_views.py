@@ -109,3 +109,33 @@ def test_live_image_follows_the_controls_and_times_each_update():
 def test_live_refuses_unknown_starting_values():
     with pytest.raises(TypeError, match="no control"):
         live(REGISTRY["neuron"], w3=1.0)
+
+
+def test_a_setting_the_experiment_refuses_leaves_the_last_figure_and_raises_where_shown():
+    """Outside a kernel the error propagates (in Jupyter the Output widget under the figure shows it)."""
+    def compute(y):
+        if y > 1.5:
+            raise ValueError("y above 1.5 is refused")
+        return {"y": y}
+
+    def draw(result, fig):
+        fig.add_subplot().plot([0, 1], [0, result["y"]])
+
+    exp = Experiment(name="t", title="t", controls=[Control("y", "y", 1.0, 0.0, 2.0, 0.5)], compute=compute, draw=draw)
+    box = live(exp)
+    shown = bytes(box.image.value)
+    with pytest.raises(ValueError, match="refused"):
+        box.controls["y"].value = 2.0
+    assert bytes(box.image.value) == shown and len(box.results) == 1
+    box.controls["y"].value = 0.5
+    assert bytes(box.image.value) != shown and box.results[-1]["y"] == 0.5
+
+
+def test_a_draw_that_returns_something_other_than_an_updater_is_drawn_afresh_each_time():
+    exp = Experiment(name="t", title="t", controls=[Control("y", "y", 1.0, 0.0, 2.0, 0.5)],
+                     compute=lambda y: {"y": y}, draw=lambda r, fig: fig.add_subplot().plot([0, r["y"]]))
+    view = FigureView(exp)
+    for y in (1.0, 0.5, 2.0):
+        view.show(exp.run(y=y))
+    assert (view.fresh_draws, view.updates) == (3, 0)
+    np.testing.assert_array_equal(view.figure.axes[0].lines[0].get_ydata(), [0, 2.0])

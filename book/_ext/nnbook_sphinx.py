@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MATHJAX_SRC = ROOT / "assets" / "node_modules" / "mathjax" / "es5"
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "a11y", "ui", "adaptors"]
 MAX_FRAMES = 60  # frames per experiment: one numeric control gets up to 25 values, two share the budget
+FRAME_DPI = 80  # the frames are shown at the width of the text column
 PLACEHOLDER = re.compile(
     r'<div class="nnbook-experiment" data-experiment="([^"]+)" data-params="([^"]*)">.*?</div>', re.S)
 
@@ -74,8 +75,8 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from nnlib.experiments import REGISTRY
+    from nnlib.experiments.core import FigureView
 
     experiment = REGISTRY[name]
     controls = [c for c in experiment.controls if c.name in experiment.static]
@@ -89,12 +90,12 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     folder = outdir / "_static" / "experiments" / name
     folder.mkdir(parents=True, exist_ok=True)
     frames = []
+    view = FigureView(experiment, dpi=FRAME_DPI)  # drawn once, then updated frame by frame, like the live view
     for combo in product(*values):
         chosen = dict(params, **{c.name: v for c, v in zip(controls, combo)})
-        fig = experiment.figure(**chosen)
+        view.show(experiment.run(**chosen))
         fname = f"frame{len(frames):03d}.png"
-        fig.savefig(folder / fname, dpi=80, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
+        (folder / fname).write_bytes(view.png())
         frames.append(fname)
     strides, stride = [], 1
     for vals in reversed(values):

@@ -276,46 +276,89 @@ _COLOURS = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green",
             "leaky_relu": "tab:olive", "gelu": "tab:purple", "linear": "tab:gray"}
 
 
-def draw_bend_plane(result: dict, fig) -> None:
-    """Left: f and f'. Middle: the grid in the input plane. Right: the grid after the layer."""
+def _separating_segment(result: dict):
+    """The two ends of the separating line drawn across the hidden points, shape (2, 2); empty when none."""
+    if result["line"] is None:
+        return np.empty((0, 2))
+    n, c = result["line"]
+    pts = result["xor_out"]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    mid, span = (lo + hi) / 2, 0.6 * max(float(np.max(hi - lo)), 1e-3)
+    direction = np.array([-n[1], n[0]]) / np.linalg.norm(n)
+    foot = n * c / (n @ n)
+    foot = foot + direction * ((mid - foot) @ direction)
+    return np.stack([foot - span * direction, foot + span * direction])
+
+
+def _hidden_title(result: dict) -> str:
+    verdict = "separable" if result["separable"] else "not separable"
+    return f"hidden plane $\\mathbf{{h}}$: XOR {verdict}"
+
+
+def draw_bend_plane(result: dict, fig):
+    """Left: f and f'. Middle: the grid in the input plane. Right: the grid after the layer; returns the updater."""
     import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
 
-    ax_f, ax_in, ax_out = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.15, 1, 1]})
+    # fixed margins (not tight_layout) so that an updated figure and a fresh one have the same layout
+    ax_f, ax_in, ax_out = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.15, 1, 1], "left": 0.065, "right": 0.975,
+                                                          "bottom": 0.172, "top": 0.893, "wspace": 0.38})
     colour = _COLOURS[result["activation"]]
-    ax_f.axvspan(*result["z_range"], color="0.92", label="z reached by the grid")
-    ax_f.plot(result["z"], result["f"], color=colour, lw=2, label="$f(z)$")
-    ax_f.plot(result["z"], result["df"], color=colour, lw=2, ls="--", label="$f'(z)$")
-    ax_f.set(xlabel="$z$", xlim=(-5, 5), ylim=(-1.6, 2.6), title=result["activation"])
+    span = ax_f.axvspan(*result["z_range"], color="0.92", label="z reached by the grid")
+    (f_line,) = ax_f.plot(result["z"], result["f"], color=colour, lw=2, label="$f(z)$")
+    (df_line,) = ax_f.plot(result["z"], result["df"], color=colour, lw=2, ls="--", label="$f'(z)$")
+    ax_f.set(xlabel="$z$", xlim=(-5, 5), ylim=(-1.6, 2.6))
+    # titles at a fixed height (y=1): matplotlib then need not measure the tick labels to place them
+    ax_f.set_title(result["activation"], y=1.0)
     ax_f.axhline(0, color="0.6", lw=0.8)
-    ax_f.legend(loc="upper left", fontsize=8)
+    legend = ax_f.legend(loc="upper left", fontsize=8)
 
+    # each plane's grid is one LineCollection (one artist renders far faster than 18 lines)
     n = len(result["lines_in"]) // 2
     cmap = plt.get_cmap("viridis")
-    for ax, lines in ((ax_in, result["lines_in"]), (ax_out, result["lines_out"])):
-        for i, line in enumerate(lines):
-            ax.plot(line[:, 0], line[:, 1], lw=1, color=cmap(0.15 + 0.7 * (i % n) / max(n - 1, 1)),
-                    ls="-" if i < n else ":")
+    colours = [cmap(0.15 + 0.7 * (i % n) / max(n - 1, 1)) for i in range(2 * n)]
+    styles = ["-" if i < n else ":" for i in range(2 * n)]
+    ax_in.add_collection(LineCollection(result["lines_in"], colors=colours, linestyles=styles, linewidths=1))
+    grid_out = ax_out.add_collection(LineCollection(result["lines_out"], colors=colours, linestyles=styles,
+                                                    linewidths=1))
     pts_in, pts_out = np.array(XOR_INPUTS), result["xor_out"]
+    points = []
     for ax, pts in ((ax_in, pts_in), (ax_out, pts_out)):
         for cls, marker, face in ((0, "o", "white"), (1, "s", "black")):
             sel = XOR_LABELS == cls
-            ax.scatter(pts[sel, 0], pts[sel, 1], marker=marker, s=70, c=face, edgecolors="red",
-                       linewidths=1.5, zorder=3)
+            points.append(ax.scatter(pts[sel, 0], pts[sel, 1], marker=marker, s=70, c=face, edgecolors="red",
+                                     linewidths=1.5, zorder=3))
         ax.set_aspect("equal", adjustable="datalim")
-    if result["line"] is not None:
-        n, c = result["line"]
-        lo, hi = pts_out.min(axis=0), pts_out.max(axis=0)
-        mid, span = (lo + hi) / 2, 0.6 * max(float(np.max(hi - lo)), 1e-3)
-        direction = np.array([-n[1], n[0]]) / np.linalg.norm(n)
-        foot = n * c / (n @ n)
-        foot = foot + direction * ((mid - foot) @ direction)
-        ends = np.stack([foot - span * direction, foot + span * direction])
-        ax_out.plot(ends[:, 0], ends[:, 1], color="red", lw=1.5, ls="--", zorder=4)
-    ax_in.set(xlabel="$x_1$", ylabel="$x_2$", title="input plane $\\mathbf{x}$")
-    verdict = "separable" if result["separable"] else "not separable"
+    ends = _separating_segment(result)
+    (separator,) = ax_out.plot(ends[:, 0], ends[:, 1], color="red", lw=1.5, ls="--", zorder=4)
+    ax_in.set(xlabel="$x_1$", ylabel="$x_2$")
+    ax_in.set_title("input plane $\\mathbf{x}$", y=1.0)
     ax_out.set(xlabel="$h_1$", ylabel="$h_2$")
-    ax_out.set_title(f"hidden plane $\\mathbf{{h}}$: XOR {verdict}", fontsize=10)
-    fig.tight_layout()
+    ax_out.set_title(_hidden_title(result), fontsize=10, y=1.0)
+
+    def update(new: dict):
+        if not np.array_equal(new["lines_in"], result["lines_in"]):
+            return False  # another input grid: draw afresh
+        colour = _COLOURS[new["activation"]]
+        lo, hi = new["z_range"]
+        span.set_x(lo)
+        span.set_width(hi - lo)
+        for line, key, handle in zip((f_line, df_line), ("f", "df"), legend.legend_handles[1:]):
+            line.set_data(new["z"], new[key])
+            line.set_color(colour)
+            handle.set_color(colour)
+        ax_f.title.set_text(new["activation"])
+        grid_out.set_segments(new["lines_out"])
+        for cls, scatter in enumerate(points[2:]):  # the hidden plane's two classes
+            scatter.set_offsets(new["xor_out"][XOR_LABELS == cls])
+        ends = _separating_segment(new)
+        separator.set_data(ends[:, 0], ends[:, 1])
+        ax_out.title.set_text(_hidden_title(new))
+        ax_out.relim()  # the limits a fresh drawing autoscales to (lines and scatters alike)
+        ax_out.autoscale_view()
+        return True
+
+    return update
 
 
 activations_experiment = Experiment(

@@ -306,72 +306,101 @@ def backprop_steps(step=0, example="x = (1, 1), t = 0"):
     }
 
 
-def draw_backprop_steps(result: dict, fig) -> None:
-    """The network as a graph: values (black) and gradients (red) revealed so far."""
+# (source, target, symbol, parameter and its index or None, position along the edge, label above (+1) or below (-1))
+_EDGES = [("x1", "zh1", "w_{11}", ("W1", (0, 0)), 0.45, 1), ("x2", "zh2", "w_{22}", ("W1", (1, 1)), 0.45, -1),
+          ("x1", "zh2", "w_{12}", ("W1", (0, 1)), 0.75, 0), ("x2", "zh1", "w_{21}", ("W1", (1, 0)), 0.75, 0),
+          ("ah1", "zout", "v_1", ("W2", (0, 0)), 0.5, 1), ("ah2", "zout", "v_2", ("W2", (1, 0)), 0.5, -1),
+          ("zh1", "ah1", r"\sigma", None, 0.5, 1), ("zh2", "ah2", r"\sigma", None, 0.5, 1),
+          ("zout", "aout", r"\sigma", None, 0.5, 1), ("aout", "E", "", None, 0.5, 1)]
+
+
+def _edge_label_ys(my, side, n_lines, step_y=0.19):
+    """Heights of an edge's label lines (the weight, then its gradient): above, below or centred on the edge."""
+    if side == 1:
+        return [my + 0.1 + step_y * (n_lines - 1 - k) for k in range(n_lines)]
+    if side == -1:
+        return [my - 0.1 - step_y * k for k in range(n_lines)]
+    return [my + step_y * ((n_lines - 1) / 2 - k) for k in range(n_lines)]
+
+
+def draw_backprop_steps(result: dict, fig):
+    """The network as a graph: values (black) and gradients (red) revealed so far; returns the updater.
+
+    Every number a step can reveal gets its text when the figure is drawn,
+    hidden until its step, so moving to another step only changes texts,
+    colours and what is visible.
+    """
     from matplotlib.patches import Circle
 
     ax = fig.add_axes((0.0, 0.1, 1.0, 0.8))
-    W1, W2, wg, shown = result["W1"], result["W2"], result["weight_grads"], result["grads_shown_for"]
     box = dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85)
-    # (source, target, symbol, weight, gradient, key, position along the edge, label above (+1) or below (-1))
-    edges = [("x1", "zh1", "w_{11}", W1[0, 0], wg["W1"][0, 0], "W1", 0.45, 1),
-             ("x2", "zh2", "w_{22}", W1[1, 1], wg["W1"][1, 1], "W1", 0.45, -1),
-             ("x1", "zh2", "w_{12}", W1[0, 1], wg["W1"][0, 1], "W1", 0.75, 0),
-             ("x2", "zh1", "w_{21}", W1[1, 0], wg["W1"][1, 0], "W1", 0.75, 0),
-             ("ah1", "zout", "v_1", W2[0, 0], wg["W2"][0, 0], "W2", 0.5, 1),
-             ("ah2", "zout", "v_2", W2[1, 0], wg["W2"][1, 0], "W2", 0.5, -1)]
-    edges += [(f"zh{j}", f"ah{j}", r"\sigma", None, None, None, 0.5, 1) for j in (1, 2)]
-    edges += [("zout", "aout", r"\sigma", None, None, None, 0.5, 1), ("aout", "E", "", None, None, None, 0.5, 1)]
-    for src, dst, name, w, g, key, frac, side in edges:
+    edge_labels = []  # (weight text, its gradient's text, parameter and index, height of the edge's midpoint, side)
+    for src, dst, symbol, param, frac, side in _EDGES:
         (x0, y0), (x1, y1) = _POS[src], _POS[dst]
         d = np.hypot(x1 - x0, y1 - y0)
         ux, uy = (x1 - x0) / d, (y1 - y0) / d
         ax.annotate("", xy=(x1 - 0.36 * ux, y1 - 0.36 * uy), xytext=(x0 + 0.36 * ux, y0 + 0.36 * uy),
                     arrowprops=dict(arrowstyle="->", color="0.55", lw=1.2))
-        if not name:
+        if not symbol:
             continue
-        lines = [f"${name}$" if w is None else f"${name} = {w:g}$"]
-        colors = ["0.2"]
-        if key in shown:
-            lines.append(f"{g:+.3f}")
-            colors.append("tab:red")
         mx, my = x0 + frac * (x1 - x0), y0 + frac * (y1 - y0)
-        step_y = 0.19
-        if side == 1:
-            ys = [my + 0.1 + step_y * (len(lines) - 1 - k) for k in range(len(lines))]
-        elif side == -1:
-            ys = [my - 0.1 - step_y * k for k in range(len(lines))]
-        else:
-            ys = [my + step_y * ((len(lines) - 1) / 2 - k) for k in range(len(lines))]
-        for text, c, yy in zip(lines, colors, ys):
-            ax.text(mx, yy, text, ha="center", va="center", fontsize=9, color=c, bbox=box,
-                    weight="bold" if c != "0.2" else "normal", zorder=4)
+        name = f"${symbol}$" if param is None else f"${symbol} = {result[param[0]][param[1]]:g}$"
+        label = ax.text(mx, _edge_label_ys(my, side, 1)[0], name, ha="center", va="center", fontsize=9,
+                        color="0.2", bbox=box, zorder=4)  # a weight's label makes room when its gradient shows
+        if param is not None:
+            grad = ax.text(mx, my, "", ha="center", va="center", fontsize=9, color="tab:red", bbox=box,
+                           weight="bold", zorder=4)
+            edge_labels.append((label, grad, param, my, side))
+    nodes = {}  # name: (circle, value text, gradient text)
     for name, (x, y) in _POS.items():
-        active = name in result["current"]
-        ax.add_patch(Circle((x, y), 0.34, facecolor="#fff2b3" if active else "white",
-                            edgecolor="tab:orange" if active else "0.3", lw=2.5 if active else 1.2, zorder=2))
+        circle = ax.add_patch(Circle((x, y), 0.34, zorder=2))
         ax.text(x, y + 0.1, f"${_LABELS[name]}$", ha="center", va="center", fontsize=11, zorder=3)
-        if name in result["shown_values"]:
-            ax.text(x, y - 0.13, f"{result['values'][name]:.3f}", ha="center", va="center", fontsize=9, zorder=3)
-        if name in result["shown_grads"]:
-            gy = y + 0.5 if y > 1 else y - 0.5
-            ax.text(x, gy, f"{result['grads'][name]:+.3f}", ha="center", va="center", fontsize=9,
-                    color="tab:red", weight="bold", zorder=3, bbox=box)
-    ax.text(_POS["E"][0], _POS["E"][1] + 0.55, f"target $t = {result['target']:g}$", ha="center", fontsize=10)
+        value = ax.text(x, y - 0.13, "", ha="center", va="center", fontsize=9, zorder=3)
+        grad = ax.text(x, y + 0.5 if y > 1 else y - 0.5, "", ha="center", va="center", fontsize=9,
+                       color="tab:red", weight="bold", zorder=3, bbox=box)
+        nodes[name] = (circle, value, grad)
+    target = ax.text(_POS["E"][0], _POS["E"][1] + 0.55, "", ha="center", fontsize=10)
     bias = f"biases $b = ({result['b1'][0]:g}, {result['b1'][1]:g})$, $c = {result['b2'][0]:g}$"
     ax.text(-0.45, -0.75, bias, fontsize=9, color="0.3", ha="left")
-    grads = [f"{k}: " + ", ".join(f"{v:+.3f}" for v in np.ravel(wg[k])) for k in ("b1", "b2") if k in shown]
-    if grads:
-        ax.text(-0.45, -1.0, "gradients  " + "   ".join(grads).replace("b1", "$b$").replace("b2", "$c$"),
-                fontsize=9, color="tab:red", ha="left", weight="bold")
+    bias_grads = ax.text(-0.45, -1.0, "", fontsize=9, color="tab:red", ha="left", weight="bold")
     ax.text(7.6, -0.9, "black: values, red: gradients", fontsize=8, color="0.4", ha="right")
     ax.set_xlim(-0.5, 7.65)
     ax.set_ylim(-1.1, 2.05)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.text(0.5, 0.95, f"step {result['step']} of {result['n_steps']}: {result['phase']}", ha="center",
-             fontsize=11, weight="bold")
-    fig.text(0.5, 0.04, result["text"], ha="center", fontsize=10)
+    title = fig.text(0.5, 0.95, "", ha="center", fontsize=11, weight="bold")
+    caption = fig.text(0.5, 0.04, "", ha="center", fontsize=10)
+
+    def update(new: dict):
+        if any(not np.array_equal(new[k], result[k]) for k in ("W1", "b1", "W2", "b2")):
+            return False  # another network: its weights and biases are labelled afresh
+        shown = new["grads_shown_for"]
+        for label, grad, (key, index), my, side in edge_labels:
+            ys = _edge_label_ys(my, side, 2 if key in shown else 1)
+            label.set_y(ys[0])
+            grad.set_y(ys[-1])
+            grad.set_text(f"{new['weight_grads'][key][index]:+.3f}")
+            grad.set_visible(key in shown)
+        for name, (circle, value, grad) in nodes.items():
+            active = name in new["current"]
+            circle.set_facecolor("#fff2b3" if active else "white")
+            circle.set_edgecolor("tab:orange" if active else "0.3")
+            circle.set_linewidth(2.5 if active else 1.2)
+            value.set_text(f"{new['values'][name]:.3f}")
+            value.set_visible(name in new["shown_values"])
+            grad.set_text(f"{new['grads'][name]:+.3f}")
+            grad.set_visible(name in new["shown_grads"])
+        target.set_text(f"target $t = {new['target']:g}$")
+        grads = [f"{k}: " + ", ".join(f"{v:+.3f}" for v in np.ravel(new["weight_grads"][k]))
+                 for k in ("b1", "b2") if k in shown]
+        bias_grads.set_text("gradients  " + "   ".join(grads).replace("b1", "$b$").replace("b2", "$c$"))
+        bias_grads.set_visible(bool(grads))
+        title.set_text(f"step {new['step']} of {new['n_steps']}: {new['phase']}")
+        caption.set_text(new["text"])
+        return True
+
+    update(result)  # a fresh drawing shows its result exactly as the updater would
+    return update
 
 
 backprop_steps_experiment = Experiment(
@@ -454,27 +483,50 @@ def xor_training(steps=1000, lr=2.0, init=INITS[0], update="descent", seed=0, n=
             "solved": bool(np.all((pred > 0.5) == (t == 1))), "steps": steps, "lr": lr, "update": update}
 
 
-def draw_xor_training(result: dict, fig) -> None:
-    """The network's output over the plane (left) and the loss curve (right)."""
+def _xor_title(result: dict) -> str:
+    return f"{result['steps']} steps: MSE {result['mse']:.3f}" + (", solved" if result["solved"] else "")
+
+
+def draw_xor_training(result: dict, fig):
+    """The network's output over the plane (left) and the loss curve (right); returns the updater."""
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1], "wspace": 0.5})
-    mesh = ax.pcolormesh(result["x1"], result["x2"], result["out"], shading="auto", cmap="RdBu_r", vmin=0, vmax=1)
-    fig.colorbar(mesh, ax=ax, label="network output")
-    ax.contour(result["x1"], result["x2"], result["out"], levels=[0.5], colors="k", linewidths=2)
+    x1, x2 = result["x1"], result["x2"]
+    hx, hy = (x1[1] - x1[0]) / 2, (x2[1] - x2[0]) / 2  # each grid value fills a cell centred on its point
+    extent = (x1[0] - hx, x1[-1] + hx, x2[0] - hy, x2[-1] + hy)
+    image = ax.imshow(result["out"], origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1,
+                      interpolation="nearest")  # the cells of a mesh, drawn as one raster: far faster
+    fig.colorbar(image, ax=ax, label="network output")
+    boundary = ax.contour(x1, x2, result["out"], levels=[0.5], colors="k", linewidths=2)
     pts, labels = result["points"], result["labels"]
     ax.scatter(pts[:, 0], pts[:, 1], s=130, c=["black" if t else "white" for t in labels],
                edgecolors="gold", linewidths=2, zorder=3)
-    for (x, y), p in zip(pts, result["pred"]):
-        ax.text(x, y + 0.12, f"{p:.2f}", ha="center", fontsize=9, color="k",
-                bbox=dict(facecolor="white", alpha=0.7, lw=0))
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
-           title=f"{result['steps']} steps: MSE {result['mse']:.3f}" + (", solved" if result["solved"] else ""))
-    ax.title.set_fontsize(10)
-    if len(result["loss"]):
-        ax2.plot(np.arange(1, len(result["loss"]) + 1), result["loss"], color="tab:blue", label="training loss")
+    outputs = [ax.text(x, y + 0.12, f"{p:.2f}", ha="center", fontsize=9, color="k",
+                       bbox=dict(facecolor="white", alpha=0.7, lw=0)) for (x, y), p in zip(pts, result["pred"])]
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal", xlim=extent[:2], ylim=extent[2:],
+           xticks=np.linspace(x1[0], x1[-1], 5), yticks=np.linspace(x2[0], x2[-1], 5))  # 5 ticks a side, not 9 on y
+    ax.set_title(_xor_title(result), fontsize=10, y=1.0)  # a fixed height: matplotlib need not look for ticks above
+    loss = result["loss"]  # empty before the first step: the curve starts with no points
+    (curve,) = ax2.plot(np.arange(1, len(loss) + 1), loss, color="tab:blue", label="training loss")
     ax2.axhline(0.25, color="tab:red", ls="--", lw=1, label="always answering 0.5")
-    ax2.set(xlabel="gradient step", ylabel="mean squared error", yscale="log", ylim=(1e-4, 1), xlim=(0, XOR_MAX_STEPS),
-            title=f"{result['update']}, learning rate {result['lr']:g}")
+    ax2.set(xlabel="gradient step", ylabel="mean squared error", yscale="log", ylim=(1e-4, 1), xlim=(0, XOR_MAX_STEPS))
+    ax2.set_title(f"{result['update']}, learning rate {result['lr']:g}", y=1.0)
     ax2.legend(fontsize=8, loc="lower left")
+
+    def update(new: dict):
+        nonlocal boundary
+        if not (np.array_equal(new["x1"], x1) and np.array_equal(new["x2"], x2)):
+            return False  # another grid: the image needs another extent
+        image.set_data(new["out"])
+        boundary.remove()  # a contour line cannot be moved, only drawn again
+        boundary = ax.contour(x1, x2, new["out"], levels=[0.5], colors="k", linewidths=2)
+        for text, p in zip(outputs, new["pred"]):
+            text.set_text(f"{p:.2f}")
+        ax.title.set_text(_xor_title(new))
+        curve.set_data(np.arange(1, len(new["loss"]) + 1), new["loss"])
+        ax2.title.set_text(f"{new['update']}, learning rate {new['lr']:g}")
+        return True
+
+    return update
 
 
 xor_training_experiment = Experiment(

@@ -177,7 +177,8 @@ class FigureView:
             self.updates += 1
             return
         self.figure.clear()
-        self._update = self.experiment.draw(result, self.figure)
+        update = self.experiment.draw(result, self.figure)
+        self._update = update if callable(update) else None  # e.g. a lambda returning plot()'s lines
         self._bbox = None
         self.fresh_draws += 1
 

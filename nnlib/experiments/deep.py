@@ -249,35 +249,81 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
     }
 
 
-def draw_deep(result: dict, fig) -> None:
-    """Left: gradient norm per layer (log scale). Right: training loss over the first epochs."""
-    ax1, ax2 = fig.subplots(1, 2)
-    norms = result["norms"]
-    layers = np.arange(1, len(norms) + 1)
+def _deep_titles(result: dict):
+    """The titles of the two panels of :func:`draw_deep`."""
+    left = (f"{result['depth']} layers, {result['activation']}, {result['initialisation']}, "
+            f"{result['normalisation']}")
+    right = f"accuracy {result['accuracy'][-1]:.0%} after {len(result['loss']) - 1} epochs"
+    if result["diverged"]:
+        right = "training diverged (loss became infinite)"
+    return left, right
+
+
+def _norm_ylim(norms):
+    """At least two decades around the norms (None: let matplotlib fit the axis to them)."""
     ok = norms > 0
-    ax1.semilogy(layers[ok], norms[ok], "o-", color="tab:blue")
-    ax1.set_xlabel("layer $\\ell$ (1 = nearest the input)")
-    ax1.set_ylabel("$\\|\\partial L/\\partial W^{(\\ell)}\\|$")
-    ax1.set_title(f"{result['depth']} layers, {result['activation']}, {result['initialisation']}, "
-                  f"{result['normalisation']}", fontsize=9)
-    ax1.set_xlim(0.5, max(len(norms), 2) + 0.5)
     lo, hi = float(np.min(norms[ok], initial=1.0)), float(np.max(norms[ok], initial=1.0))
     if hi / lo < 100:  # keep at least two decades visible so small changes do not look dramatic
         mid = math.sqrt(lo * hi)
-        ax1.set_ylim(mid / 10, mid * 10)
+        return mid / 10, mid * 10
+    return None
+
+
+def _loss_ylim(loss):
+    """From zero to a little above the largest finite loss (at least 2)."""
+    return 0, max(2.0, float(np.nanmax(np.where(np.isfinite(loss), loss, 0)))) * 1.05
+
+
+def draw_deep(result: dict, fig):
+    """Left: gradient norm per layer (log scale). Right: training loss over the first epochs; returns the updater."""
+    # fixed margins (not tight_layout) so that an updated figure and a fresh one have the same layout
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"left": 0.12, "right": 0.983, "bottom": 0.154, "top": 0.91,
+                                               "wspace": 0.26})
+    norms = result["norms"]
+    layers = np.arange(1, len(norms) + 1)
+    ok = norms > 0
+    (norm_line,) = ax1.semilogy(layers[ok], norms[ok], "o-", color="tab:blue")
+    ax1.set_xlabel("layer $\\ell$ (1 = nearest the input)")
+    ax1.set_ylabel("$\\|\\partial L/\\partial W^{(\\ell)}\\|$")
+    left_title, right_title = _deep_titles(result)
+    # titles at a fixed height (y=1): matplotlib then need not measure the tick labels to place them
+    ax1.set_title(left_title, fontsize=9, y=1.0)
+    ax1.set_xlim(0.5, max(len(norms), 2) + 0.5)
+    ylim = _norm_ylim(norms)
+    if ylim is not None:
+        ax1.set_ylim(*ylim)
     ax1.grid(True, which="major", alpha=0.3)
     loss = result["loss"]
-    ax2.plot(np.arange(len(loss)), loss, "o-", color="tab:red", label="training loss")
-    ax2.axhline(result["chance"], color="0.5", ls="--", label="uniform guess, ln 3")
+    (loss_line,) = ax2.plot(np.arange(len(loss)), loss, "o-", color="tab:red", label="training loss")
+    chance = ax2.axhline(result["chance"], color="0.5", ls="--", label="uniform guess, ln 3")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("cross-entropy")
-    ax2.set_ylim(0, max(2.0, float(np.nanmax(np.where(np.isfinite(loss), loss, 0)))) * 1.05)
-    title = f"accuracy {result['accuracy'][-1]:.0%} after {len(loss) - 1} epochs"
-    if result["diverged"]:
-        title = "training diverged (loss became infinite)"
-    ax2.set_title(title, fontsize=9)
+    ax2.set_ylim(*_loss_ylim(loss))
+    ax2.set_title(right_title, fontsize=9, y=1.0)
     ax2.legend(fontsize=8)
-    fig.tight_layout()
+
+    def update(new: dict):
+        norms, loss = new["norms"], new["loss"]
+        ok = norms > 0
+        norm_line.set_data(np.arange(1, len(norms) + 1)[ok], norms[ok])
+        ax1.set_xlim(0.5, max(len(norms), 2) + 0.5)
+        ylim = _norm_ylim(norms)
+        if ylim is None:  # fit the axis to the norms, as a fresh drawing does
+            ax1.set_autoscaley_on(True)
+            ax1.relim()
+            ax1.autoscale_view(scalex=False)
+        else:
+            ax1.set_ylim(*ylim)
+        loss_line.set_data(np.arange(len(loss)), loss)
+        chance.set_ydata([new["chance"], new["chance"]])
+        ax2.relim()
+        ax2.autoscale_view(scaley=False)
+        ax2.set_ylim(*_loss_ylim(loss))
+        for ax, title in zip((ax1, ax2), _deep_titles(new)):
+            ax.title.set_text(title)
+        return True
+
+    return update
 
 
 deep_experiment = Experiment(

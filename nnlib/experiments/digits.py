@@ -11,10 +11,11 @@
 
 The lab trains on the chapter's training part and reports on its validation
 part; the test part is left alone, as it should be while tuning. A
-configuration is trained once, for :data:`LAB_MAX_EPOCHS` epochs, and
-cached; the ``epochs`` control reads the run after that many epochs (the
-first ``e`` epochs of a longer run are exactly an ``e``-epoch run: same
-initial weights, same shuffles), so moving it costs nothing.
+configuration is trained as far as the ``epochs`` control asks, and kept:
+moving the control down reads the first epochs of the run (the first ``e``
+epochs of a longer run are exactly an ``e``-epoch run: same initial
+weights, same shuffles), and moving it up trains on from where the run
+stopped, so no epoch is ever trained twice.
 """
 from __future__ import annotations
 
@@ -156,20 +157,41 @@ def show_digits(fig, images, captions=(), ncols=10, colors=None, subplot_spec=No
 
 def plot_confusion(ax, M, title="confusion matrix"):
     """Heat map of a confusion matrix (rows: true class, columns: predicted), counts written in."""
+    _confusion_artists(ax, M, title)
+
+
+def _confusion_artists(ax, M, title):
+    """Draw :func:`plot_confusion`'s picture; returns ``update(M)``, which writes another matrix into it.
+
+    Every cell gets a text artist, hidden where the count is zero, so that a
+    new matrix changes texts rather than adding or removing them.
+    """
     M = np.asarray(M)
-    ax.imshow(M, cmap="Blues", norm=_log_norm(M))
     C = M.shape[0]
-    for i in range(C):
-        for j in range(C):
-            if M[i, j]:
-                ax.text(j, i, str(M[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if M[i, j] > M.max() / 3 else "black")
+    image = ax.imshow(M, cmap="Blues", norm=_log_norm(M))
+    texts = [[ax.text(j, i, "", ha="center", va="center", fontsize=7) for j in range(C)] for i in range(C)]
     ax.set_xticks(range(C))
     ax.set_yticks(range(C))
     ax.tick_params(labelsize=7)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     ax.set_title(title, fontsize=10)
+
+    def update(M):
+        M = np.asarray(M)
+        if M.shape != (C, C):
+            return False
+        image.set_data(M)
+        image.set_norm(_log_norm(M))
+        for i in range(C):
+            for j in range(C):
+                texts[i][j].set_visible(bool(M[i, j]))
+                texts[i][j].set_text(str(M[i, j]))
+                texts[i][j].set_color("white" if M[i, j] > M.max() / 3 else "black")
+        return True
+
+    update(M)
+    return update
 
 
 def _log_norm(M):
@@ -209,37 +231,59 @@ def _hidden(value):
     return widths
 
 
+class _LabRun:
+    """One configuration of the lab, trained as far as it has been asked to, and resumable.
+
+    :meth:`train_to` trains on from where the run stopped: the model, the
+    optimiser's momentum and the generator that shuffles the batches carry
+    over, so training to 10 epochs and then to 30 gives exactly the run
+    that trains 30 epochs at once (the tests check it).
+    """
+
+    def __init__(self, hidden, lr, batch_size, weight_decay, n_train, seed=0):
+        split = digits_split()
+        X, y = split["X_train"], split["y_train"]
+        if n_train < len(X):  # a stratified subset of the training part
+            X, _, y, _ = data.train_test_split(X, y, test_size=len(X) - n_train, rng=seed, stratify=True)
+        self.X, self.y = X, y
+        self.X_val, self.y_val = split["X_val"], split["y_val"]
+        self.batch_size = batch_size
+        self.model = digit_mlp((64, *hidden, 10), rng=seed)
+        self.loss = CrossEntropyLoss()
+        self.opt = optim.SGD(self.model.parameters(), lr=lr, momentum=LAB_MOMENTUM, weight_decay=weight_decay)
+        self.rng = np.random.default_rng(seed)  # the shuffles, drawn epoch after epoch
+        self.n_params = count_module_parameters(self.model)
+        self.log = {key: [] for key in ("loss", "accuracy", "val_loss", "val_accuracy", "val_pred")}
+        self.diverged = False
+
+    @property
+    def epochs(self) -> int:
+        """Epochs trained so far."""
+        return len(self.log["loss"])
+
+    def _on_epoch(self, epoch, logs):
+        out = predict(self.model, self.X_val)
+        self.log["val_loss"].append(float(self.loss(out, self.y_val)))
+        self.log["val_pred"].append(out.argmax(axis=1))
+        self.log["val_accuracy"].append(float(np.mean(self.log["val_pred"][-1] == self.y_val)))
+
+    def train_to(self, epochs: int) -> None:
+        """Train until ``epochs`` epochs are done (or the loss diverged)."""
+        if self.diverged or self.epochs >= epochs:
+            return
+        with _one_blas_thread():
+            history = fit(self.model, self.loss, self.opt, self.X, self.y, epochs - self.epochs,
+                          batch_size=self.batch_size, rng=self.rng, progress=False, callbacks=[self._on_epoch],
+                          on_nonfinite="stop")
+        self.log["loss"] += history["loss"]
+        self.log["accuracy"] += history["accuracy"]
+        self.diverged = history.stopped
+
+
 @functools.lru_cache(maxsize=64)
-def _lab_run(hidden, lr, batch_size, weight_decay, n_train, seed=0):
-    """Train one configuration for LAB_MAX_EPOCHS epochs; record every epoch (cached)."""
-    split = digits_split()
-    X, y = split["X_train"], split["y_train"]
-    if n_train < len(X):  # a stratified subset of the training part
-        X, _, y, _ = data.train_test_split(X, y, test_size=len(X) - n_train, rng=seed, stratify=True)
-    X_val, y_val = split["X_val"], split["y_val"]
-    model = digit_mlp((64, *hidden, 10), rng=seed)
-    loss = CrossEntropyLoss()
-    opt = optim.SGD(model.parameters(), lr=lr, momentum=LAB_MOMENTUM, weight_decay=weight_decay)
-    val_loss, val_acc, val_pred = [], [], []
-
-    def on_epoch(epoch, logs):
-        out = predict(model, X_val)
-        val_loss.append(float(loss(out, y_val)))
-        val_pred.append(out.argmax(axis=1))
-        val_acc.append(float(np.mean(val_pred[-1] == y_val)))
-
-    with _one_blas_thread():
-        history = fit(model, loss, opt, X, y, LAB_MAX_EPOCHS, batch_size=batch_size, rng=seed,
-                      progress=False, callbacks=[on_epoch], on_nonfinite="stop")
-    done = history.epochs
-    run = {
-        "loss": np.array(history["loss"]), "accuracy": np.array(history["accuracy"]),
-        "val_loss": np.array(val_loss[:done]), "val_accuracy": np.array(val_acc[:done]),
-        "val_pred": np.array(val_pred[:done]).reshape(done, len(y_val)),
-        "n_params": count_module_parameters(model), "n_train": len(X), "diverged": history.stopped,
-    }
-    _frozen(*(v for v in run.values() if isinstance(v, np.ndarray)))
-    return run
+def _lab_run(hidden, lr, batch_size, weight_decay, n_train, seed=0) -> _LabRun:
+    """The run of one configuration (kept for the 64 configurations used last)."""
+    return _LabRun(hidden, lr, batch_size, weight_decay, n_train, seed)
 
 
 def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epochs=30, n_train="1077"):
@@ -275,20 +319,21 @@ def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epo
     if isinstance(epochs, bool) or not float(epochs).is_integer() or not 1 <= epochs <= LAB_MAX_EPOCHS:
         raise ValueError(f"epochs must be a whole number in [1, {LAB_MAX_EPOCHS}], got {epochs!r}")
     run = _lab_run(widths, lr, batch_size, weight_decay, n_train)
-    E = min(int(epochs), len(run["loss"]))
+    run.train_to(int(epochs))
+    E = min(int(epochs), run.epochs)
     y_val = digits_split()["y_val"]
     X_val = digits_split()["X_val"]
     result = {"epoch": np.arange(1, E + 1), "hidden": "-".join(map(str, widths)), "lr": lr,
               "batch_size": batch_size, "weight_decay": weight_decay, "epochs": E,
-              "n_params": run["n_params"], "n_train": run["n_train"], "diverged": run["diverged"]}
+              "n_params": run.n_params, "n_train": len(run.y), "diverged": run.diverged and E < int(epochs)}
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        result[key] = run[key][:E]
+        result[key] = np.array(run.log[key][:E])
     if E == 0:  # diverged in the first epoch
         result.update(confusion=np.zeros((10, 10), dtype=np.int64), val_acc=float("nan"),
                       mistakes=np.array([], dtype=np.int64), images=np.zeros((0, 8, 8)),
                       true=np.array([], dtype=np.int64), predicted=np.array([], dtype=np.int64))
         return result
-    pred = run["val_pred"][E - 1]
+    pred = run.log["val_pred"][E - 1]
     wrong = np.flatnonzero(pred != y_val)
     shown = wrong[:LAB_GALLERY]
     result.update(confusion=confusion_matrix(y_val, pred, num_classes=10), val_acc=float(np.mean(pred == y_val)),
@@ -296,35 +341,82 @@ def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epo
     return result
 
 
-def draw_digits_lab(result: dict, fig) -> None:
-    """Loss and accuracy curves, the validation confusion matrix and a gallery of mistakes."""
+def _lab_title(result: dict) -> str:
+    note = " (diverged: lower the learning rate)" if result["diverged"] else ""
+    return (f"64-{result['hidden']}-10 ({result['n_params']:,} parameters), {result['n_train']} training "
+            f"images: validation accuracy {result['val_acc']:.1%}{note}")
+
+
+def _gallery_title(result: dict) -> str:
+    n_wrong = len(result["mistakes"])
+    return f"{min(n_wrong, LAB_GALLERY)} of {n_wrong} mistakes (true→predicted)"
+
+
+def _captions(result: dict) -> list:
+    return [f"{t}→{p}" for t, p in zip(result["true"], result["predicted"])]
+
+
+def _gallery_artists(fig, spec, result: dict):
+    """The lab's gallery of mistakes: :data:`LAB_GALLERY` slots in a 3 x 4 grid; returns ``update(result)``.
+
+    The grid keeps its shape whatever the number of mistakes (slots without
+    one are hidden), so the figure does not jump when a control moves.
+    """
+    ncols = 4
+    sub = spec.subgridspec(2, 1, height_ratios=(0.12, 1))
+    title_ax = fig.add_subplot(sub[0])
+    title_ax.axis("off")
+    none = title_ax.text(0.5, -4.0, "no mistakes on the validation part", ha="center", va="center",
+                         transform=title_ax.transAxes)
+    slots = show_digits(fig, np.zeros((LAB_GALLERY, 8, 8)), [""] * LAB_GALLERY, ncols=ncols,
+                        colors=["C3"] * LAB_GALLERY, subplot_spec=sub[1])
+
+    def update(result: dict):
+        n = len(result["images"])
+        title_ax.set_title(_gallery_title(result) if n else "", fontsize=10)
+        none.set_visible(n == 0)
+        for i, (ax, caption) in enumerate(zip(slots, _captions(result))):
+            ax.images[0].set_data(result["images"][i])
+            ax.set_title(caption, fontsize=8, color="C3")
+        for i, ax in enumerate(slots):
+            ax.set_visible(i < n)
+        return True
+
+    update(result)
+    return update
+
+
+def draw_digits_lab(result: dict, fig):
+    """Loss and accuracy curves, the validation confusion matrix and a gallery of mistakes; returns the updater."""
     grid = fig.add_gridspec(2, 2, height_ratios=(1, 1.15), hspace=0.45, wspace=0.3)
     ax_loss, ax_acc = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
     e = result["epoch"]
-    ax_loss.plot(e, result["loss"], label="training")
-    ax_loss.plot(e, result["val_loss"], label="validation")
+    curves = ax_loss.plot(e, result["loss"], label="training") + ax_loss.plot(e, result["val_loss"], label="validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
     ax_loss.legend(fontsize=8)
-    ax_acc.plot(e, result["accuracy"], label="training")
-    ax_acc.plot(e, result["val_accuracy"], label="validation")
+    curves += ax_acc.plot(e, result["accuracy"], label="training") + \
+        ax_acc.plot(e, result["val_accuracy"], label="validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
     ax_acc.legend(fontsize=8, loc="lower right")
-    note = " (diverged: lower the learning rate)" if result["diverged"] else ""
-    fig.suptitle(f"64-{result['hidden']}-10 ({result['n_params']:,} parameters), {result['n_train']} training "
-                 f"images: validation accuracy {result['val_acc']:.1%}{note}", fontsize=10)
-    plot_confusion(fig.add_subplot(grid[1, 0]), result["confusion"], "validation confusion matrix")
-    n_wrong = len(result["mistakes"])
-    captions = [f"{t}→{p}" for t, p in zip(result["true"], result["predicted"])]
-    if len(result["images"]):
-        sub = grid[1, 1].subgridspec(2, 1, height_ratios=(0.12, 1))
-        title_ax = fig.add_subplot(sub[0])
-        title_ax.axis("off")
-        title_ax.set_title(f"{min(n_wrong, LAB_GALLERY)} of {n_wrong} mistakes (true→predicted)", fontsize=10)
-        show_digits(fig, result["images"], captions, ncols=4, colors=["C3"] * len(captions), subplot_spec=sub[1])
-    else:
-        ax = fig.add_subplot(grid[1, 1])
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no mistakes on the validation part", ha="center", va="center")
+    title = fig.suptitle(_lab_title(result), fontsize=10)
+    update_confusion = _confusion_artists(fig.add_subplot(grid[1, 0]), result["confusion"],
+                                          "validation confusion matrix")
+    update_gallery = _gallery_artists(fig, grid[1, 1], result)
+    def update(new: dict):
+        if len(new["epoch"]) == 0 or len(e) == 0:
+            return False  # diverged in the first epoch: nothing to plot, draw afresh
+        x = new["epoch"]
+        for line, key in zip(curves, ("loss", "val_loss", "accuracy", "val_accuracy")):
+            line.set_data(x, new[key])
+        for ax in (ax_loss, ax_acc):
+            ax.relim()
+            ax.autoscale_view()
+        title.set_text(_lab_title(new))
+        update_confusion(new["confusion"])
+        update_gallery(new)
+        return True
+
+    return update
 
 
 digits_lab_experiment = Experiment(

@@ -223,33 +223,60 @@ def speed_comparison(log2_hidden=7, log2_batch=6, steps=3, input_size=64, classe
             "ratio": float(times["nnlib"].min() / times["torch"].min())}
 
 
-def draw_speed(result: dict, fig) -> None:
-    """Milliseconds per step of each library (fastest and every step) and their ratio on a log scale."""
+def draw_speed(result: dict, fig):
+    """Milliseconds per step of each library (fastest and every step) and their ratio; returns the updater.
+
+    The ratio is shown on a log scale. The axes, bars and labels are made
+    here; ``update`` puts a result's numbers on them, for the first result
+    as for every later one.
+    """
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.0, 1.3), "wspace": 0.35})
     fig.subplots_adjust(bottom=0.18, top=0.88)
     colors = {"nnlib": "tab:blue", "torch": "tab:orange"}
+    bars, dots = [], []  # their heights and points, like every number below, are set by update
     for i, lib in enumerate(LIBRARIES):
-        ms = 1e3 * result[lib]
-        ax1.bar(i, ms.min(), color=colors[lib], alpha=0.7, width=0.6, label="fastest step" if i == 0 else None)
-        ax1.plot(np.full(ms.shape, i), ms, "k.", ms=6, label="each step" if i == 0 else None)
+        (bar,) = ax1.bar(i, 1.0, color=colors[lib], alpha=0.7, width=0.6, label="fastest step" if i == 0 else None)
+        (each,) = ax1.plot([], [], "k.", ms=6, label="each step" if i == 0 else None)
+        bars.append(bar)
+        dots.append(each)
     ax1.set_xticks(range(len(LIBRARIES)), LIBRARIES)
     ax1.set_xlim(-0.6, 1.6)
-    ax1.set_ylim(0, 1.35 * max(1e3 * result[lib].max() for lib in LIBRARIES))
     ax1.set_ylabel("milliseconds per training step")
     ax1.legend(fontsize=8, loc="upper left", ncol=2, frameon=False)
-    ax1.set_title("network " + "-".join(map(str, result["widths"])) + f", batch {result['batch']}", fontsize=10)
-    ratio = result["ratio"]
-    lo, hi = min(0.1, ratio / 2), max(10.0, ratio * 2)
-    ax2.axvspan(lo, 1.0, color=colors["nnlib"], alpha=0.15)
-    ax2.axvspan(1.0, hi, color=colors["torch"], alpha=0.15)
-    ax2.text(np.sqrt(lo), 0.8, "nnlib faster", ha="center", fontsize=9)
-    ax2.text(np.sqrt(hi), 0.8, "torch faster", ha="center", fontsize=9)
+    nnlib_side = ax2.axvspan(0.1, 1.0, color=colors["nnlib"], alpha=0.15)
+    torch_side = ax2.axvspan(1.0, 10.0, color=colors["torch"], alpha=0.15)
+    nnlib_label = ax2.text(1.0, 0.8, "nnlib faster", ha="center", fontsize=9)
+    torch_label = ax2.text(1.0, 0.8, "torch faster", ha="center", fontsize=9)
     ax2.axvline(1.0, color="k", lw=1)
-    ax2.plot([ratio], [0.0], "D", color="k", ms=10)
-    ax2.annotate(f"{ratio:.2g}", (ratio, 0.0), xytext=(0, 12), textcoords="offset points", ha="center")
-    ax2.set(xscale="log", xlim=(lo, hi), ylim=(-1, 1), yticks=[])
+    (marker,) = ax2.plot([1.0], [0.0], "D", color="k", ms=10)
+    value = ax2.annotate("", (1.0, 0.0), xytext=(0, 12), textcoords="offset points", ha="center")
+    ax2.set(xscale="log", ylim=(-1, 1), yticks=[])
     ax2.set_xlabel("fastest nnlib step / fastest torch step")
-    ax2.set_title("ratio of the step times", fontsize=10)
+    ax2.set_title("ratio of the step times", fontsize=10, y=1.0)  # a fixed height: matplotlib need not look for ticks above
+
+    def update(new: dict):
+        for i, lib in enumerate(LIBRARIES):
+            ms = 1e3 * new[lib]
+            bars[i].set_height(ms.min())
+            dots[i].set_data(np.full(ms.shape, i), ms)
+        ax1.set_ylim(0, 1.35 * max(1e3 * new[lib].max() for lib in LIBRARIES))
+        network = "network " + "-".join(map(str, new["widths"])) + f", batch {new['batch']}"
+        ax1.set_title(network, fontsize=10, y=1.0)
+        ratio = new["ratio"]
+        lo, hi = min(0.1, ratio / 2), max(10.0, ratio * 2)
+        nnlib_side.set_x(lo)
+        nnlib_side.set_width(1.0 - lo)
+        torch_side.set_width(hi - 1.0)
+        nnlib_label.set_x(np.sqrt(lo))
+        torch_label.set_x(np.sqrt(hi))
+        marker.set_data([ratio], [0.0])
+        value.xy = (ratio, 0.0)
+        value.set_text(f"{ratio:.2g}")
+        ax2.set_xlim(lo, hi)
+        return True
+
+    update(result)  # a fresh drawing shows its result exactly as the updater would
+    return update
 
 
 speed_experiment = Experiment(

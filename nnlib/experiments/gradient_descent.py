@@ -124,43 +124,108 @@ def optimizer_race(surface="bowl", optimizer1="SGD", optimizer2="momentum", opti
             "steps": int(steps), "runs": runs}
 
 
-def draw_race(result: dict, fig) -> None:
-    """Contour plot with the paths (left) and the loss curves on a log scale (right)."""
-    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+#: Loss gaps are clipped to [LOSS_FLOOR, 1e12] for the log scale.
+LOSS_FLOOR = 1e-12
+
+
+def _draw_surface(ax, result: dict) -> list:
+    """Contours of the surface, its minimum, saddle points and start, limits and title; returns the artists."""
     x, y, Z = result["x"], result["y"], result["Z"]
     gap = Z - result["f_min"]
     levels = np.geomspace(max(gap.min(), 1e-3), gap.max(), 14)
-    ax.contour(x, y, np.maximum(gap, 1e-3), levels=levels, colors="0.75", linewidths=0.8)
-    ax.plot(*result["minimum"], marker="*", ms=14, color="gold", mec="k", zorder=4, ls="none", label="minimum")
+    artists = [ax.contour(x, y, np.maximum(gap, 1e-3), levels=levels, colors="0.75", linewidths=0.8)]
+    artists += ax.plot(*result["minimum"], marker="*", ms=14, color="gold", mec="k", zorder=4, ls="none",
+                       label="minimum")
     for i, point in enumerate(result["saddle_points"]):
-        ax.plot(*point, marker="X", ms=10, color="k", ls="none", zorder=4, label="saddle point" if i == 0 else None)
-    ax.plot(*result["start"], marker="o", ms=7, color="k", zorder=4, ls="none", label="start")
-    floor = 1e-12
-    for run in result["runs"]:
-        color = COLORS[run["name"]]
-        path = run["path"]
-        label = run["name"] + (f" (diverged at step {len(path) - 1})" if run["diverged"] else "")
-        ax.plot(path[:, 0], path[:, 1], ".-", ms=2.5, lw=1.2, color=color)
-        steps = np.arange(len(path))
-        with np.errstate(invalid="ignore"):
-            curve = np.clip(run["loss"] - result["f_min"], floor, 1e12)
-        ax2.semilogy(steps, curve, color=color, lw=1.5, label=label)
+        artists += ax.plot(*point, marker="X", ms=10, color="k", ls="none", zorder=4,
+                           label="saddle point" if i == 0 else None)
+    artists += ax.plot(*result["start"], marker="o", ms=7, color="k", zorder=4, ls="none", label="start")
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
+    ax.set_title(f"{result['surface']}: $f = ${result['formula']}", fontsize=9)
+    return artists
+
+
+def _loss_curve(run: dict, result: dict) -> tuple:
+    """Steps and loss gaps f(θ_t) - f_min of one run, clipped for the log scale."""
+    with np.errstate(invalid="ignore"):
+        return np.arange(len(run["loss"])), np.clip(run["loss"] - result["f_min"], LOSS_FLOOR, 1e12)
+
+
+def _run_label(run: dict) -> str:
+    return run["name"] + (f" (diverged at step {len(run['path']) - 1})" if run["diverged"] else "")
+
+
+def _names(result: dict) -> list:
+    return [run["name"] for run in result["runs"]]
+
+
+def _draw_runs(ax, ax2, result: dict) -> list:
+    """Each run's path (left) and loss curve (right); returns the ``(path, curve)`` line pairs."""
+    lines = []
+    for run in result["runs"]:
+        color = COLORS[run["name"]]
+        (path,) = ax.plot(*run["path"].T, ".-", ms=2.5, lw=1.2, color=color)
+        (curve,) = ax2.plot(*_loss_curve(run, result), color=color, lw=1.5, label=_run_label(run))
+        lines.append((path, curve))
+    return lines
+
+
+def _fit_loss_axes(ax, ax2, result: dict) -> None:
+    """Steps 0 to ``steps``, loss gaps from the floor to the highest curve, the title and the legend."""
+    ax2.set_xlim(0, result["steps"])
+    ax2.relim()  # the extent of the curves now drawn
+    ax2.set_autoscaley_on(True)
+    ax2.autoscale_view(scalex=False)
+    ax2.set_ylim(LOSS_FLOOR / 2, None if result["runs"] else 10.0)  # no curves: a fixed top, not the last one
+    ax2.set_title(f"learning rate {result['lr']:g}, momentum {result['momentum']:g}", fontsize=9)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax2.legend(handles=handles, fontsize=6.5, loc="best", framealpha=0.9)  # replaces the previous legend
+
+
+def draw_race(result: dict, fig):
+    """Contour plot with the paths (left) and the loss curves on a log scale (right); returns the updater.
+
+    A new learning rate, momentum or number of steps moves the lines; a new
+    optimiser redraws the runs' lines, and a new surface its contours and markers too.
+    """
+    ax, ax2 = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.15, 1], left=0.1, right=0.965, bottom=0.16,
+                                                   top=0.895, wspace=0.3))
     ax.set_xlabel("$x$", fontsize=9)
     ax.set_ylabel("$y$", fontsize=9)
-    ax.set_title(f"{result['surface']}: $f = ${result['formula']}", fontsize=9)
-    ax2.set_xlim(0, result["steps"])
+    ax2.set_yscale("log")
     ax2.set_xlabel("step $t$", fontsize=9)
     ax2.set_ylabel(r"$f(\theta_t) - f_{\min}$", fontsize=9)
-    ax2.set_title(f"learning rate {result['lr']:g}, momentum {result['momentum']:g}", fontsize=9)
-    ax2.set_ylim(floor / 2, None)
-    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax2.legend(handles=handles, fontsize=6.5, loc="best", framealpha=0.9)
     ax2.grid(True, which="major", alpha=0.3)
     for a in (ax, ax2):
         a.tick_params(labelsize=8)
-    fig.tight_layout()
+    surface = _draw_surface(ax, result)
+    runs = _draw_runs(ax, ax2, result)
+    _fit_loss_axes(ax, ax2, result)
+    shown = result
+
+    def update(new: dict):
+        nonlocal surface, runs, shown
+        new_surface = new["surface"] != shown["surface"]
+        if new_surface or _names(new) != _names(shown):  # new lines (and on a new surface, new contours)
+            for path, curve in runs:
+                path.remove()
+                curve.remove()
+            if new_surface:
+                for artist in surface:
+                    artist.remove()
+                surface = _draw_surface(ax, new)
+            runs = _draw_runs(ax, ax2, new)
+        else:  # a slider moved: the same optimisers, new paths
+            for (path, curve), run in zip(runs, new["runs"]):
+                path.set_data(*run["path"].T)
+                curve.set_data(*_loss_curve(run, new))
+                curve.set_label(_run_label(run))
+        _fit_loss_axes(ax, ax2, new)
+        shown = new
+        return True
+
+    return update
 
 
 race_experiment = Experiment(

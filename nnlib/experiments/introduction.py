@@ -59,29 +59,9 @@ def network_size(input_size=784, n_hidden=2, hidden_width=16, output_size=10):
     }
 
 
-def draw_network_size(result: dict, fig) -> None:
-    """Log-scale bars of parameter counts, the network highlighted, and its numbers."""
-    grid = fig.add_gridspec(1, 2, width_ratios=(1.9, 1.0), wspace=0.05, left=0.2, right=0.98)
-    ax = fig.add_subplot(grid[0])
-    sizes, names, mine = result["sizes"], result["names"], result["mine"]
-    colors = ["tab:orange" if i == mine else "tab:blue" for i in range(len(sizes))]
-    y = np.arange(len(sizes))
-    ax.barh(y, sizes, color=colors, left=1.0)
-    for yi, size in zip(y, sizes):
-        ax.text(size * 1.5, yi, format_size(size), va="center", fontsize=7)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.get_yticklabels()[mine].set_color("tab:orange")
-    ax.get_yticklabels()[mine].set_fontweight("bold")
-    ax.set_xscale("log")
-    ax.set_xlim(1, 1e14)
-    limit = DEVICE_BYTES / 2  # parameters whose bf16 weights fill 80 GB
-    ax.axvline(limit, color="0.3", ls="--", lw=1)
-    ax.text(limit * 1.3, -0.6, "bf16 weights\nfill 80 GB", fontsize=7, color="0.3", va="bottom")
-    ax.set_xlabel("parameters (log scale)")
-    ax.set_title("Your network among published models", fontsize=10)
-    text = fig.add_subplot(grid[1])
-    text.axis("off")
-    lines = [
+def _numbers(result: dict) -> list:
+    """The (key, value) lines of the calculator's panel."""
+    return [
         ("widths", result["label"]),
         ("weights", f"{result['weights']:,}"),
         ("biases", f"{result['biases']:,}"),
@@ -91,10 +71,59 @@ def draw_network_size(result: dict, fig) -> None:
         ("forward pass, per example", format_size(result["flops_per_example"], "FLOP")),
         ("published models larger", f"{len(result['smaller_than'])} of {len(KNOWN_MODELS)}"),
     ]
-    for k, (key, value) in enumerate(lines):
+
+
+def _bar_colors(result: dict) -> list:
+    """Orange for the network's bar, blue for the published models'."""
+    return ["tab:orange" if i == result["mine"] else "tab:blue" for i in range(len(result["sizes"]))]
+
+
+def _mark_your_network(ax, mine: int) -> None:
+    """The network's tick label in bold orange, every other one plain black."""
+    for i, label in enumerate(ax.get_yticklabels()):
+        label.set_color("tab:orange" if i == mine else "black")
+        label.set_fontweight("bold" if i == mine else "normal")
+
+
+def draw_network_size(result: dict, fig):
+    """Log-scale bars of parameter counts, the network highlighted, and its numbers; returns the updater."""
+    grid = fig.add_gridspec(1, 2, width_ratios=(1.9, 1.0), wspace=0.05, left=0.2, right=0.98)
+    ax = fig.add_subplot(grid[0])
+    sizes = result["sizes"]
+    y = np.arange(len(sizes))
+    bars = ax.barh(y, sizes, color=_bar_colors(result), left=1.0)
+    size_labels = [ax.text(size * 1.5, yi, format_size(size), va="center", fontsize=7)
+                   for yi, size in zip(y, sizes)]
+    ax.set_yticks(y, result["names"], fontsize=8)
+    _mark_your_network(ax, result["mine"])
+    ax.set_xscale("log")
+    ax.set_xlim(1, 1e14)
+    limit = DEVICE_BYTES / 2  # parameters whose bf16 weights fill 80 GB
+    ax.axvline(limit, color="0.3", ls="--", lw=1)
+    ax.text(limit * 1.3, -0.6, "bf16 weights\nfill 80 GB", fontsize=7, color="0.3", va="bottom")
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_title("Your network among published models", fontsize=10)
+    text = fig.add_subplot(grid[1])
+    text.axis("off")
+    values = []
+    for k, (key, value) in enumerate(_numbers(result)):
         text.text(0.05, 0.95 - 0.115 * k, key, fontsize=9, color="0.35", va="top", transform=text.transAxes)
-        text.text(0.05, 0.95 - 0.115 * k - 0.05, value, fontsize=10, va="top", transform=text.transAxes,
-                  fontweight="bold")
+        values.append(text.text(0.05, 0.95 - 0.115 * k - 0.05, value, fontsize=10, va="top",
+                                transform=text.transAxes, fontweight="bold"))
+
+    def update(new: dict):
+        for bar, label, yi, size, color in zip(bars, size_labels, y, new["sizes"], _bar_colors(new)):
+            bar.set_width(size)
+            bar.set_facecolor(color)
+            label.set_position((size * 1.5, yi))
+            label.set_text(format_size(size))
+        ax.set_yticks(y, new["names"])
+        _mark_your_network(ax, new["mine"])
+        for value, (_, text) in zip(values, _numbers(new)):
+            value.set_text(text)
+        return True
+
+    return update
 
 
 network_size_experiment = Experiment(

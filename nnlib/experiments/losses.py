@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+def _title(ax, text: str) -> None:
+    """A small title at a fixed height: matplotlib then need not measure the tick labels to place it."""
+    ax.set_title(text, fontsize=9, y=1.0)
+
+
 # -- squared error versus cross-entropy for one sigmoid output ------------------------------
 
 def logit_gradients(z, y):
@@ -127,28 +132,54 @@ def loss_explorer(prediction=0.2, target=1.0, n=199):
     }
 
 
-def draw_loss_explorer(result: dict, fig) -> None:
-    """Left: the two losses against the prediction. Right: their gradients against the logit."""
+def _explorer_titles(result: dict) -> tuple[str, str]:
+    return (f"y = {result['target']:g}, p = {result['prediction']:.2f}: "
+            f"SE {result['se']:.3f}, BCE {result['bce']:.3f}",
+            f"z = {result['logit']:.2f}: SE grad {result['se_grad_z']:+.3f}, "
+            f"BCE grad {result['bce_grad_z']:+.3f}")
+
+
+def draw_loss_explorer(result: dict, fig):
+    """Left: the two losses against the prediction. Right: their gradients against the logit; returns the updater."""
     ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.08, right=0.96, bottom=0.17, top=0.9, wspace=0.37)  # fixed, so updates keep the layout
     p0, y0 = result["prediction"], result["target"]
-    ax1.plot(result["p"], result["se_curve"], color="C0", label=r"squared error $\frac{1}{2}(p-y)^2$")
-    ax1.plot(result["p"], result["bce_curve"], color="C3", label="binary cross-entropy")
-    ax1.plot([p0], [result["se"]], "o", color="C0")
-    ax1.plot([p0], [result["bce"]], "o", color="C3")
-    ax1.axvline(y0, color="0.6", ls=":", lw=1)
+    (se_line,) = ax1.plot(result["p"], result["se_curve"], color="C0", label=r"squared error $\frac{1}{2}(p-y)^2$")
+    (bce_line,) = ax1.plot(result["p"], result["bce_curve"], color="C3", label="binary cross-entropy")
+    (se_dot,) = ax1.plot([p0], [result["se"]], "o", color="C0")
+    (bce_dot,) = ax1.plot([p0], [result["bce"]], "o", color="C3")
+    target_line = ax1.axvline(y0, color="0.6", ls=":", lw=1)
     ax1.set(xlabel="prediction $p$", ylabel="loss", xlim=(0, 1), ylim=(0, 5))
-    ax1.set_title(f"y = {y0:g}, p = {p0:.2f}: SE {result['se']:.3f}, BCE {result['bce']:.3f}", fontsize=9)
+    title1, title2 = _explorer_titles(result)
+    _title(ax1, title1)
     ax1.legend(fontsize=7, loc="upper center")
-    ax2.plot(result["z"], result["se_grad_curve"], color="C0", label=r"$(\sigma-y)\,\sigma(1-\sigma)$")
-    ax2.plot(result["z"], result["bce_grad_curve"], color="C3", label=r"$\sigma-y$")
-    ax2.plot([result["logit"]], [result["se_grad_z"]], "o", color="C0")
-    ax2.plot([result["logit"]], [result["bce_grad_z"]], "o", color="C3")
+    (se_grad_line,) = ax2.plot(result["z"], result["se_grad_curve"], color="C0",
+                               label=r"$(\sigma-y)\,\sigma(1-\sigma)$")
+    (bce_grad_line,) = ax2.plot(result["z"], result["bce_grad_curve"], color="C3", label=r"$\sigma-y$")
+    (se_grad_dot,) = ax2.plot([result["logit"]], [result["se_grad_z"]], "o", color="C0")
+    (bce_grad_dot,) = ax2.plot([result["logit"]], [result["bce_grad_z"]], "o", color="C3")
     ax2.axhline(0, color="0.6", lw=1)
     ax2.set(xlabel="logit $z$ ($p = \\sigma(z)$)", ylabel="gradient w.r.t. $z$", ylim=(-1.05, 1.05))
-    ax2.set_title(f"z = {result['logit']:.2f}: SE grad {result['se_grad_z']:+.3f}, "
-                  f"BCE grad {result['bce_grad_z']:+.3f}", fontsize=9)
+    _title(ax2, title2)
     ax2.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+
+    def update(new: dict):
+        p, y, z = new["prediction"], new["target"], new["logit"]
+        se_line.set_ydata(new["se_curve"])
+        bce_line.set_ydata(new["bce_curve"])
+        se_dot.set_data([p], [new["se"]])
+        bce_dot.set_data([p], [new["bce"]])
+        target_line.set_xdata([y, y])
+        se_grad_line.set_ydata(new["se_grad_curve"])
+        bce_grad_line.set_ydata(new["bce_grad_curve"])
+        se_grad_dot.set_data([z], [new["se_grad_z"]])
+        bce_grad_dot.set_data([z], [new["bce_grad_z"]])
+        title1, title2 = _explorer_titles(new)
+        _title(ax1, title1)
+        _title(ax2, title2)
+        return True
+
+    return update
 
 
 loss_explorer_experiment = Experiment(
@@ -217,27 +248,48 @@ def softmax_temperature(temperature=1.0, target=0, n=121):
     }
 
 
-def draw_softmax_temperature(result: dict, fig) -> None:
-    """Left: the probabilities as bars. Right: loss and entropy against the temperature."""
+def _temperature_title(result: dict) -> str:
+    return f"T = {result['temperature']:.2f}: loss {result['loss']:.3f} (true class red)"
+
+
+def draw_softmax_temperature(result: dict, fig):
+    """Left: the probabilities as bars. Right: loss and entropy against the temperature; returns the updater."""
     ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.095, right=0.98, bottom=0.21, top=0.9, wspace=0.19)  # fixed, so updates keep the layout
     k = np.arange(len(result["probs"]))
     colors = ["C3" if i == result["target"] else "C0" for i in k]
-    ax1.bar(k, result["probs"], color=colors)
-    for i, (zi, pi) in enumerate(zip(result["logits"], result["probs"])):
-        ax1.text(i, pi + 0.02, f"{pi:.2f}", ha="center", fontsize=8)
+    bars = ax1.bar(k, result["probs"], color=colors)
+    values = [ax1.text(i, pi + 0.02, f"{pi:.2f}", ha="center", fontsize=8) for i, pi in enumerate(result["probs"])]
     ax1.set_xticks(k, [f"{i}\nz={zi:g}" for i, zi in enumerate(result["logits"])], fontsize=8)
     ax1.set(ylim=(0, 1.1), xlabel="class", ylabel="probability $p_k$")
-    ax1.set_title(f"T = {result['temperature']:.2f}: loss {result['loss']:.3f} (true class red)", fontsize=9)
-    ax2.semilogx(result["temperatures"], result["loss_curve"], color="C3",
-                 label=f"cross-entropy, true class {result['target']}")
-    ax2.semilogx(result["temperatures"], result["entropy_curve"], color="C2", label="entropy of p")
+    _title(ax1, _temperature_title(result))
+    temperatures = result["temperatures"]
+    (loss_line,) = ax2.semilogx(temperatures, result["loss_curve"], color="C3",
+                                label=f"cross-entropy, true class {result['target']}")
+    ax2.semilogx(temperatures, result["entropy_curve"], color="C2", label="entropy of p")
     ax2.axhline(np.log(len(result["probs"])), color="0.6", ls=":", lw=1, label="ln 5 (uniform)")
-    ax2.plot([result["temperature"]], [result["loss"]], "o", color="C3")
-    ax2.plot([result["temperature"]], [result["entropy"]], "o", color="C2")
+    (loss_dot,) = ax2.plot([result["temperature"]], [result["loss"]], "o", color="C3")
+    (entropy_dot,) = ax2.plot([result["temperature"]], [result["entropy"]], "o", color="C2")
     ax2.set(xlabel="temperature $T$", ylabel="nats", ylim=(0, 6))
-    ax2.set_title("as $T$ grows, $p$ becomes uniform", fontsize=9)
-    ax2.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    _title(ax2, "as $T$ grows, $p$ becomes uniform")
+    legend = ax2.legend(fontsize=7, loc="upper left")
+
+    def update(new: dict):
+        if not np.array_equal(new["logits"], result["logits"]) or not np.array_equal(new["temperatures"], temperatures):
+            return False  # other classes or another range of temperatures: draw afresh
+        for i, (bar, text, pi) in enumerate(zip(bars, values, new["probs"])):
+            bar.set_height(pi)
+            bar.set_facecolor("C3" if i == new["target"] else "C0")
+            text.set_y(pi + 0.02)
+            text.set_text(f"{pi:.2f}")
+        _title(ax1, _temperature_title(new))
+        loss_line.set_ydata(new["loss_curve"])
+        loss_dot.set_data([new["temperature"]], [new["loss"]])
+        entropy_dot.set_data([new["temperature"]], [new["entropy"]])
+        legend.get_texts()[0].set_text(f"cross-entropy, true class {new['target']}")
+        return True
+
+    return update
 
 
 softmax_temperature_experiment = Experiment(
@@ -386,30 +438,81 @@ def loss_surface(loss="binary cross-entropy", b=0.0, lr=2.0, steps=40, start=(-5
             "X": X, "y": y, "loss": loss, "b": float(b), "lr": float(lr)}
 
 
-def draw_loss_surface(result: dict, fig) -> None:
-    """Left: contours of the loss with the descent path. Right: the data and the final boundary."""
+def _surface_norm(L):
+    """Colour scale of the surface: at most 20 bands of loss between round numbers, like ``contourf(levels=20)``."""
+    from matplotlib.colors import BoundaryNorm
+    from matplotlib.ticker import MaxNLocator
+
+    levels = MaxNLocator(nbins=20).tick_values(L.min(), L.max())
+    return BoundaryNorm(levels, ncolors=256)
+
+
+def _surface_titles(result: dict) -> tuple[str, str]:
+    w = result["path"][-1]
+    return (f"b = {result['b']:g}: loss {result['path_loss'][0]:.3f} → {result['path_loss'][-1]:.3f}",
+            f"after descent: w = ({w[0]:.2f}, {w[1]:.2f})")
+
+
+def _decision_line(w, b, x1):
+    """``x2`` on the line :math:`w_1 x_1 + w_2 x_2 + b = 0` at ``x1``, or None when :math:`w_2 = 0`."""
+    return -(w[0] * x1 + b) / w[1] if abs(w[1]) > 1e-9 else None
+
+
+def draw_loss_surface(result: dict, fig):
+    """Left: the loss as coloured bands with the descent path. Right: the data and the final boundary;
+    returns the updater."""
     ax1, ax2 = fig.subplots(1, 2)
-    cs = ax1.contourf(result["w1"], result["w2"], result["L"], levels=20, cmap="viridis")
-    fig.colorbar(cs, ax=ax1, label=result["loss"])
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.15, top=0.92, wspace=0.4)  # fixed, so updates keep the layout
+    w1, w2 = result["w1"], result["w2"]
+    # An image whose pixel centres are the grid points, smoothed between them and cut into bands by the
+    # colour scale: it looks like filled contours and renders, and updates, far faster.
+    h1, h2 = (w1[1] - w1[0]) / 2, (w2[1] - w2[0]) / 2
+    image = ax1.imshow(result["L"], origin="lower", extent=(w1[0] - h1, w1[-1] + h1, w2[0] - h2, w2[-1] + h2),
+                       cmap="viridis", norm=_surface_norm(result["L"]),
+                       interpolation="bilinear", interpolation_stage="data")
+    colorbar = fig.colorbar(image, ax=ax1, label=result["loss"])
     path = result["path"]
-    ax1.plot(path[:, 0], path[:, 1], ".-", color="w", ms=4, lw=1, label=f"{len(path) - 1} steps, lr {result['lr']:g}")
-    ax1.plot(*path[0], "o", color="w")
-    ax1.plot(*result["best"], "*", color="gold", ms=12, label="lowest grid point")
-    ax1.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
-    ax1.set_title(f"b = {result['b']:g}: loss {result['path_loss'][0]:.3f} → {result['path_loss'][-1]:.3f}",
-                  fontsize=9)
-    ax1.legend(fontsize=6, loc="lower right")
+    (path_line,) = ax1.plot(path[:, 0], path[:, 1], ".-", color="w", ms=4, lw=1,
+                            label=f"{len(path) - 1} steps, lr {result['lr']:g}")
+    (start,) = ax1.plot(*path[0], "o", color="w")
+    (best,) = ax1.plot(*result["best"], "*", color="gold", ms=12, label="lowest grid point")
+    ax1.set(xlabel="$w_1$", ylabel="$w_2$", xlim=(w1[0], w1[-1]), ylim=(w2[0], w2[-1]), aspect="equal")
+    title1, title2 = _surface_titles(result)
+    _title(ax1, title1)
+    legend = ax1.legend(fontsize=6, loc="lower right")
     X, y = result["X"], result["y"]
     ax2.scatter(X[y == 0, 0], X[y == 0, 1], s=14, c="C0", label="class 0")
     ax2.scatter(X[y == 1, 0], X[y == 1, 1], s=14, c="C3", label="class 1")
-    w = path[-1]
     x1 = np.array([-2.5, 2.5])
-    if abs(w[1]) > 1e-9:
-        ax2.plot(x1, -(w[0] * x1 + result["b"]) / w[1], "k-", lw=1.5, label="decision line")
+    x2 = _decision_line(path[-1], result["b"], x1)
+    if x2 is not None:
+        (boundary,) = ax2.plot(x1, x2, "k-", lw=1.5, label="decision line")
     ax2.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
-    ax2.set_title(f"after descent: w = ({w[0]:.2f}, {w[1]:.2f})", fontsize=9)
+    _title(ax2, title2)
     ax2.legend(fontsize=6, loc="upper left")
-    fig.tight_layout()
+
+    def update(new: dict):
+        new_x2 = _decision_line(new["path"][-1], new["b"], x1)
+        if ((new_x2 is None) != (x2 is None) or not np.array_equal(new["w1"], w1) or not np.array_equal(new["w2"], w2)
+                or not np.array_equal(new["X"], X) or not np.array_equal(new["y"], y)):
+            return False  # the legend gains or loses the line, or another grid or data set: draw afresh
+        if not np.array_equal(new["L"], image.get_array()):  # a new learning rate keeps the surface
+            image.set_data(new["L"])
+            image.set_norm(_surface_norm(new["L"]))  # the colour bar follows the new bands
+            colorbar.set_label(new["loss"])
+        new_path = new["path"]
+        path_line.set_data(new_path[:, 0], new_path[:, 1])
+        start.set_data([new_path[0, 0]], [new_path[0, 1]])
+        best.set_data([new["best"][0]], [new["best"][1]])
+        legend.get_texts()[0].set_text(f"{len(new_path) - 1} steps, lr {new['lr']:g}")
+        title1, title2 = _surface_titles(new)
+        _title(ax1, title1)
+        _title(ax2, title2)
+        if new_x2 is not None:
+            boundary.set_ydata(new_x2)
+        return True
+
+    return update
 
 
 loss_surface_experiment = Experiment(
