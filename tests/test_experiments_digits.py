@@ -6,7 +6,7 @@ import pytest
 from nnlib import CrossEntropyLoss, optim
 from nnlib.experiments import REGISTRY, digits_lab, digits_lab_experiment
 from nnlib.experiments.digits import (LAB_GALLERY, LAB_MAX_EPOCHS, _lab_run, _LabRun, digit_mlp, digits_split,
-                                      draw_digits_lab)
+                                      draw_digits_lab, gallery_mosaic)
 from nnlib.metrics import confusion_matrix
 from nnlib.train import fit, predict
 
@@ -155,6 +155,17 @@ def test_changing_a_result_cannot_corrupt_the_cached_run():
         np.testing.assert_array_equal(again[key], value, err_msg=key)
 
 
+def test_gallery_mosaic_puts_each_image_in_its_slot_and_blanks_the_rest():
+    images = np.arange(3 * 64, dtype=float).reshape(3, 8, 8)
+    mosaic, corners = gallery_mosaic(images, shape=(2, 2), gap=4)
+    assert mosaic.shape == (24, 24) and corners == [(4, 2), (4, 14), (16, 2), (16, 14)]
+    for (r, c), image in zip(corners, images):
+        np.testing.assert_array_equal(mosaic[r:r + 8, c:c + 8], image)
+    assert np.isnan(mosaic).sum() == 24 * 24 - 3 * 64
+    with pytest.raises(ValueError, match="do not fit"):
+        gallery_mosaic(np.zeros((5, 8, 8)), shape=(2, 2))
+
+
 def test_draw_makes_curves_confusion_matrix_and_gallery(default):
     import matplotlib
     matplotlib.use("Agg")
@@ -162,9 +173,15 @@ def test_draw_makes_curves_confusion_matrix_and_gallery(default):
 
     fig = plt.figure(figsize=digits_lab_experiment.figsize)
     draw_digits_lab(default, fig)
-    assert len(fig.axes) == 3 + 1 + LAB_GALLERY, len(fig.axes)  # the gallery keeps all its slots
-    shown = [ax for ax in fig.axes[4:] if ax.get_visible()]
-    assert len(shown) == min(LAB_GALLERY, len(default["mistakes"]))
+    assert len(fig.axes) == 4, len(fig.axes)  # loss, accuracy, confusion matrix, gallery
+    gallery = fig.axes[3]
+    shown = min(LAB_GALLERY, len(default["mistakes"]))
+    mosaic = gallery.images[0].get_array()
+    assert np.count_nonzero(~np.isnan(mosaic.filled(np.nan))) == 64 * shown
+    captions = [t.get_text() for t in gallery.texts if t.get_text() and "→" in t.get_text()]
+    assert captions == [f"{t}→{p}" for t, p in zip(default["true"], default["predicted"])]
+    assert len(gallery.collections[0].get_segments()) == shown
+    assert gallery.get_title().startswith(f"{shown} of {len(default['mistakes'])} mistakes")
     assert "validation accuracy" in fig._suptitle.get_text()
     plt.close(fig)
 

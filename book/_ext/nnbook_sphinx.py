@@ -90,7 +90,7 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     folder = outdir / "_static" / "experiments" / name
     folder.mkdir(parents=True, exist_ok=True)
     frames = []
-    view = FigureView(experiment, dpi=FRAME_DPI)  # drawn once, then updated frame by frame, like the live view
+    view = FigureView(experiment, dpi=FRAME_DPI, compress_level=6)  # drawn once, then updated frame by frame, like the live view
     for combo in product(*values):
         chosen = dict(params, **{c.name: v for c, v in zip(controls, combo)})
         view.show(experiment.run(**chosen))

@@ -135,6 +135,9 @@ class Experiment:
 LIVE_DPI = 100
 #: Margin kept around a live figure's contents, in inches.
 LIVE_PAD = 0.1
+#: zlib level of the live PNGs: 3 encodes about a third faster than Pillow's default 6, for files
+#: 5-20 % larger (which only travel from the kernel to the browser on the same machine).
+LIVE_PNG_COMPRESSION = 3
 
 
 class FigureView:
@@ -156,13 +159,16 @@ class FigureView:
     ----------
     experiment : Experiment
     dpi : float
+    compress_level : int, 0-9
+        zlib level of the PNG (the book's frames, stored on disk, use 6).
     """
 
-    def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI):
+    def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI, compress_level: int = LIVE_PNG_COMPRESSION):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.experiment = experiment
+        self.compress_level = compress_level
         self.figure = Figure(figsize=experiment.figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
         self._update = None
@@ -194,7 +200,8 @@ class FigureView:
     def png(self) -> bytes:
         """The figure as PNG bytes (one rendering, except after a fresh drawing)."""
         buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", bbox_inches=self._crop(), metadata={"Software": None})
+        self.figure.savefig(buf, format="png", bbox_inches=self._crop(), metadata={"Software": None},
+                            pil_kwargs={"compress_level": self.compress_level})
         return buf.getvalue()
 
     def rgba(self):

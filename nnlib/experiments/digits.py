@@ -356,30 +356,71 @@ def _captions(result: dict) -> list:
     return [f"{t}→{p}" for t, p in zip(result["true"], result["predicted"])]
 
 
-def _gallery_artists(fig, spec, result: dict):
-    """The lab's gallery of mistakes: :data:`LAB_GALLERY` slots in a 3 x 4 grid; returns ``update(result)``.
+#: The lab's gallery: rows and columns of slots, and the gap between slots in image pixels.
+GALLERY_SHAPE, GALLERY_GAP = (3, 4), 4
 
-    The grid keeps its shape whatever the number of mistakes (slots without
-    one are hidden), so the figure does not jump when a control moves.
+
+def gallery_mosaic(images, shape=GALLERY_SHAPE, gap=GALLERY_GAP):
+    """8x8 images laid out in one array, row by row, with NaN (drawn blank) between and around them.
+
+    Parameters
+    ----------
+    images : ndarray, shape (K, 8, 8), K <= rows * cols
+    shape : (rows, cols)
+    gap : int
+        Blank pixels above each image (room for its caption) and, split in
+        two, on its left and right.
+
+    Returns
+    -------
+    mosaic : ndarray, shape (rows * (8 + gap), cols * (8 + gap))
+    corners : list of (row, col)
+        Top-left pixel of every slot, used or not.
+
+    Examples
+    --------
+    >>> mosaic, corners = gallery_mosaic(np.ones((2, 8, 8)), shape=(1, 2), gap=2)
+    >>> mosaic.shape, corners, int(np.isnan(mosaic).sum())
+    ((10, 20), [(2, 1), (2, 11)], 72)
     """
-    ncols = 4
-    sub = spec.subgridspec(2, 1, height_ratios=(0.12, 1))
-    title_ax = fig.add_subplot(sub[0])
-    title_ax.axis("off")
-    none = title_ax.text(0.5, -4.0, "no mistakes on the validation part", ha="center", va="center",
-                         transform=title_ax.transAxes)
-    slots = show_digits(fig, np.zeros((LAB_GALLERY, 8, 8)), [""] * LAB_GALLERY, ncols=ncols,
-                        colors=["C3"] * LAB_GALLERY, subplot_spec=sub[1])
+    rows, cols = shape
+    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
+    if len(images) > rows * cols:
+        raise ValueError(f"{len(images)} images do not fit in {rows} x {cols} slots")
+    cell = 8 + gap
+    corners = [(i * cell + gap, j * cell + gap // 2) for i in range(rows) for j in range(cols)]
+    mosaic = np.full((rows * cell, cols * cell), np.nan)
+    for (r, c), image in zip(corners, images):
+        mosaic[r:r + 8, c:c + 8] = image
+    return mosaic, corners
+
+
+def _gallery_artists(ax, result: dict):
+    """The lab's gallery of mistakes, :data:`LAB_GALLERY` slots in one image; returns ``update(result)``.
+
+    One mosaic image with a caption and a frame per shown mistake draws far
+    faster than an axes per digit, and keeps its shape whatever the number
+    of mistakes, so the figure does not jump when a control moves.
+    """
+    from matplotlib.collections import LineCollection
+
+    mosaic, corners = gallery_mosaic(np.zeros((0, 8, 8)))
+    image = ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    captions = [ax.text(c + 3.5, r - 1.1, "", ha="center", va="bottom", fontsize=8, color="C3") for r, c in corners]
+    frames = LineCollection([], colors="k", linewidths=0.8)
+    ax.add_collection(frames, autolim=False)
+    none = ax.text(0.5, 0.5, "no mistakes on the validation part", ha="center", va="center", transform=ax.transAxes)
 
     def update(result: dict):
         n = len(result["images"])
-        title_ax.set_title(_gallery_title(result) if n else "", fontsize=10)
+        image.set_data(gallery_mosaic(result["images"])[0])
+        ax.set_title(_gallery_title(result) if n else "", fontsize=10)
         none.set_visible(n == 0)
-        for i, (ax, caption) in enumerate(zip(slots, _captions(result))):
-            ax.images[0].set_data(result["images"][i])
-            ax.set_title(caption, fontsize=8, color="C3")
-        for i, ax in enumerate(slots):
-            ax.set_visible(i < n)
+        for k, caption in enumerate(captions):
+            caption.set_text(_captions(result)[k] if k < n else "")
+        frames.set_segments([[(c - 0.5, r - 0.5), (c + 7.5, r - 0.5), (c + 7.5, r + 7.5), (c - 0.5, r + 7.5),
+                              (c - 0.5, r - 0.5)] for r, c in corners[:n]])
         return True
 
     update(result)
@@ -401,7 +442,7 @@ def draw_digits_lab(result: dict, fig):
     title = fig.suptitle(_lab_title(result), fontsize=10)
     update_confusion = _confusion_artists(fig.add_subplot(grid[1, 0]), result["confusion"],
                                           "validation confusion matrix")
-    update_gallery = _gallery_artists(fig, grid[1, 1], result)
+    update_gallery = _gallery_artists(fig.add_subplot(grid[1, 1]), result)
     def update(new: dict):
         if len(new["epoch"]) == 0 or len(e) == 0:
             return False  # diverged in the first epoch: nothing to plot, draw afresh
