@@ -154,3 +154,20 @@ def test_the_updater_gives_a_fresh_drawings_pixels_for_both_kinds_of_norm_axis_a
         differ = np.any(view.rgba() != fresh.rgba(), axis=-1)
         assert not differ.any(), f"{params}: {differ.sum()} pixels differ from a fresh drawing"
     assert view.updates == len(path) and view.fresh_draws == 1
+
+
+@pytest.mark.parametrize("norms", [np.array([3.5e-33, 6.6e-33, 5e-33]), np.array([2.0, 3.0, 7.0]),
+                                   np.array([0.2, 0.5, 0.9])])
+def test_norm_axis_shows_at_least_two_decades_wherever_the_norms_lie(norms):
+    from nnlib.experiments.deep import _norm_ylim
+
+    lo, hi = _norm_ylim(norms)
+    assert hi / lo == pytest.approx(100.0)
+    assert lo < norms.min() and norms.max() < hi
+
+
+def test_norm_axis_is_fitted_when_the_norms_span_more_than_two_decades():
+    from nnlib.experiments.deep import _norm_ylim
+
+    assert _norm_ylim(np.array([1e-8, 1e-3, 1.0])) is None
+    assert _norm_ylim(np.zeros(3)) == pytest.approx((0.1, 10.0))  # no positive norm: around 1

@@ -261,8 +261,8 @@ def _deep_titles(result: dict):
 
 def _norm_ylim(norms):
     """At least two decades around the norms (None: let matplotlib fit the axis to them)."""
-    ok = norms > 0
-    lo, hi = float(np.min(norms[ok], initial=1.0)), float(np.max(norms[ok], initial=1.0))
+    shown = norms[norms > 0]
+    lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (1.0, 1.0)
     if hi / lo < 100:  # keep at least two decades visible so small changes do not look dramatic
         mid = math.sqrt(lo * hi)
         return mid / 10, mid * 10
