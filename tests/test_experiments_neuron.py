@@ -99,3 +99,32 @@ def test_live_refuses_unknown_initial_values():
 
     with pytest.raises(TypeError, match="no control"):
         live(neuron_experiment, w3=2.0)
+
+
+@pytest.mark.parametrize("activation, low, high", [("sigmoid", 0.0, 1.0), ("tanh", -1.0, 1.0)])
+def test_heat_map_colours_span_the_activations_range_so_white_is_the_decision_line(activation, low, high):
+    """Whatever the weights, the colour scale is the activation's range: its middle is f(0), the line's value."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.experiments.core import FigureView
+
+    view = FigureView(neuron_experiment)
+    for b in (-3.0, 0.0, 2.5):
+        view.show(neuron_experiment.run(b=b, activation=activation))
+        image = view.figure.axes[0].images[0]
+        assert image.get_clim() == (low, high)
+        f0 = 0.5 if activation == "sigmoid" else 0.0
+        assert (low + high) / 2 == f0
+
+
+def test_relu_colours_run_from_zero_to_the_largest_output():
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlib.experiments.core import FigureView
+
+    view = FigureView(neuron_experiment)
+    view.show(neuron_experiment.run(activation="relu", w1=3.0, w2=3.0, b=3.0))
+    r = neuron_experiment.run(activation="relu", w1=3.0, w2=3.0, b=3.0)
+    assert view.figure.axes[0].images[0].get_clim() == (0.0, pytest.approx(r["a"].max()))
+    view.show(neuron_experiment.run(activation="relu", w1=-3.0, w2=-3.0, b=-3.0))  # all outputs 0
+    assert view.figure.axes[0].images[0].get_clim() == (0.0, 1.0)

@@ -69,6 +69,18 @@ def neuron_response(w1=1.0, w2=1.0, b=-1.5, activation="sigmoid", gate="AND", n=
     }
 
 
+#: Colour range of the output for the bounded activations: the whole range, so that a colour
+#: means the same output whatever the weights, and white is f(0), the value on the decision line.
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def _output_range(result: dict) -> tuple:
+    """Colour limits of the heat map: the activation's range, or 0 to the largest output (at least 1)."""
+    if result["activation"] in OUTPUT_RANGES:
+        return OUTPUT_RANGES[result["activation"]]
+    return min(0.0, float(result["a"].min())), max(1.0, float(result["a"].max()))
+
+
 def _neuron_title(result: dict) -> str:
     return f"{result['gate']}: {result['correct']} of 4 points on the right side"
 
@@ -78,7 +90,7 @@ def draw_neuron(result: dict, fig):
     ax = fig.add_subplot(1, 1, 1)
     x1, x2 = result["x1"], result["x2"]
     image = ax.imshow(result["a"], origin="lower", extent=(x1[0], x1[-1], x2[0], x2[-1]),
-                      cmap="RdBu_r", interpolation="bilinear")  # a raster draws far faster than a mesh
+                      cmap="RdBu_r", interpolation="bilinear", clim=_output_range(result))  # a raster draws fast
     colorbar = fig.colorbar(image, ax=ax, label=f"neuron output ({result['activation']})")
     has_line = result["line"] is not None
     if has_line:
@@ -101,7 +113,7 @@ def draw_neuron(result: dict, fig):
         if (new["line"] is not None) != has_line or not np.array_equal(new["x1"], x1):
             return False  # the legend gains or loses the line: draw afresh
         image.set_data(new["a"])
-        image.autoscale()  # the colour bar follows the new range of outputs
+        image.set_clim(*_output_range(new))  # the colour bar follows
         colorbar.set_label(f"neuron output ({new['activation']})")
         if has_line:
             line.set_data(*new["line"])
