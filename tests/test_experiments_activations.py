@@ -178,23 +178,3 @@ def test_docstring_examples_run():
     from nnlib.experiments import activations as module
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 4 and result.failed == 0
-
-
-
-def test_the_updater_gives_a_fresh_drawings_pixels_as_the_separating_line_comes_and_goes():
-    import matplotlib
-    matplotlib.use("Agg")
-    from nnlib.experiments.core import FigureView
-
-    path = [dict(activation="relu", angle=0.0), dict(activation="tanh", angle=90.0),   # line appears, goes
-            dict(activation="sigmoid", angle=0.0, scale=4.0), dict(activation="linear", bias=-1.5)]
-    view = FigureView(activations_experiment)
-    view.show(activations_experiment.run())
-    for params in path:
-        result = activations_experiment.run(**params)
-        view.show(result)
-        fresh = FigureView(activations_experiment)
-        fresh.show(result)
-        differ = np.any(view.rgba() != fresh.rgba(), axis=-1)
-        assert not differ.any(), f"{params}: {differ.sum()} pixels differ from a fresh drawing"
-    assert view.updates == len(path) and view.fresh_draws == 1

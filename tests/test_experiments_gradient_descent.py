@@ -147,7 +147,5 @@ def test_live_view_follows_surfaces_and_optimiser_choices_like_a_fresh_drawing()
         params.update(change)
         result = race_experiment.run(**params)
         view.show(result)
-        fresh = FigureView(race_experiment)
-        fresh.show(result)
-        np.testing.assert_array_equal(view.rgba(), fresh.rgba(), err_msg=str(change))
+        assert view.pixels_unlike_fresh() == 0, change
     assert (view.fresh_draws, view.updates) == (1, len(changes))

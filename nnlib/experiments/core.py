@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -179,6 +178,7 @@ class FigureView:
 
     def show(self, result: dict) -> None:
         """Put ``result`` on the figure (through the updater when it can)."""
+        self.result = result
         if self._update is not None and self._update(result) is not False:
             self.updates += 1
             return
@@ -208,3 +208,16 @@ class FigureView:
         """The whole figure rendered, uncropped, as an (H, W, 4) uint8 array (for the tests)."""
         self.figure.canvas.draw()
         return np.array(self.figure.canvas.buffer_rgba())
+
+    def pixels_unlike_fresh(self) -> int:
+        """How many pixels of the figure differ from a fresh drawing of the last result shown.
+
+        0 means the updater left exactly what ``draw`` would draw: the check
+        every experiment's updater passes (``tests/test_live_views.py``).
+        """
+        fresh = FigureView(self.experiment, dpi=self.figure.dpi)
+        fresh.show(self.result)
+        mine, theirs = self.rgba(), fresh.rgba()
+        if mine.shape != theirs.shape:
+            return max(mine.shape[0] * mine.shape[1], theirs.shape[0] * theirs.shape[1])
+        return int(np.any(mine != theirs, axis=-1).sum())
