@@ -133,7 +133,8 @@ def live(experiment: Experiment, **initial) -> LiveExperiment:
         if c.name in initial:
             w.value = initial[c.name]
         controls[c.name] = w
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    # at its own size (a VBox would stretch it to the full width), shrunk only on narrow screens
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto", align_self="flex-start"))
     errors = widgets.Output()
     box = widgets.VBox([widgets.HTML(f"<b>{html.escape(experiment.title)}</b>"),
                         widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
