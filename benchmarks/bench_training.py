@@ -45,8 +45,8 @@ def nnlib_step_fn(widths, batch, dtype, optimiser, rng):
     def step():
         opt.zero_grad()
         out = model(X)
-        loss(out, y)
-        model.backward(loss.grad(out, y))
+        _, grad = loss.value_and_grad(out, y)  # the loss and its gradient in one pass, as fit does
+        model.backward(grad)
         opt.step()
     return step, model
 

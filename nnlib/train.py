@@ -302,12 +302,25 @@ def _step(model, loss, optimizer, Xb, yb):
         out = model(Xb)
         if not np.all(np.isfinite(out)):  # the loss function would refuse it
             return None, _first_nonfinite(out)
-        value = float(loss(out, yb))
+        value, grad = _value_and_grad(loss, out, yb)
         if not math.isfinite(value):
             return None, value
-        model.backward(loss.grad(out, yb))
+        model.backward(grad)
         optimizer.step()
     return out, value
+
+
+def _value_and_grad(loss, out, y):
+    """The loss (a float) and its gradient, in one pass when the loss object offers one."""
+    both = getattr(loss, "value_and_grad", None)
+    if both is not None:
+        value, grad = both(out, y)
+    else:  # any object with __call__ and grad will do
+        value, grad = loss(out, y), None
+    value = float(value)
+    if grad is None and math.isfinite(value):
+        grad = loss.grad(out, y)
+    return value, grad
 
 
 def _first_nonfinite(a) -> float:

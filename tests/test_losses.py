@@ -9,6 +9,7 @@ from nnlib import losses
 from nnlib.losses import (
     BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, binary_cross_entropy, binary_cross_entropy_grad,
     binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad, cross_entropy, cross_entropy_grad,
+    cross_entropy_with_grad,
     half_sse, half_sse_grad, mse, mse_grad,
 )
 
@@ -226,7 +227,7 @@ def test_bce_probabilities_outside_0_1_are_refused_pointing_to_the_logits_versio
             fn(np.array([0.5]), np.array([1.0]), eps=eps)
 
 
-@pytest.mark.parametrize("fn", [cross_entropy, cross_entropy_grad], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fn", [cross_entropy, cross_entropy_grad, cross_entropy_with_grad], ids=lambda f: f.__name__)
 def test_cross_entropy_refuses_bad_targets_and_logits(fn):
     logits = np.zeros((3, 4))
     with pytest.raises(ValueError, match=r"targets holds labels from 0 to 4, expected labels in \[0, 3\]"):
@@ -258,6 +259,37 @@ def test_loss_objects_delegate_to_the_functions_and_have_a_repr(cls, loss, grad,
     assert obj(pred, target) == loss(pred, target)
     np.testing.assert_array_equal(obj.grad(pred, target), grad(pred, target))
     assert repr(obj) == f"{cls.__name__}()"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fused_cross_entropy_equals_the_loss_and_the_gradient_taken_apart(torch, seed):
+    logits, targets = class_pair(seed, n=16, n_classes=10)
+    value, grad = cross_entropy_with_grad(logits, targets)
+    assert float(value) == pytest.approx(float(cross_entropy(logits, targets)), rel=1e-14)
+    np.testing.assert_allclose(grad, cross_entropy_grad(logits, targets), rtol=1e-12, atol=1e-16)
+    pt = torch.tensor(logits, requires_grad=True)
+    torch.nn.functional.cross_entropy(pt, torch.tensor(targets)).backward()
+    np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_cross_entropy_keeps_the_dtype_and_survives_huge_logits(dtype):
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = cross_entropy_with_grad(logits, [2, 1])
+    assert value.dtype == dtype and grad.dtype == dtype
+    assert float(value) == pytest.approx((2000.0 + np.log(3)) / 2, rel=1e-6)
+    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls, make", [(MSELoss, regression_pair), (BCEWithLogitsLoss, logit_pair),
+                                       (CrossEntropyLoss, class_pair)])
+def test_value_and_grad_of_every_loss_object_equals_its_two_calls(cls, make):
+    pred, target = make(3)
+    value, grad = cls().value_and_grad(pred, target)
+    assert float(value) == pytest.approx(float(cls()(pred, target)), rel=1e-14)
+    np.testing.assert_allclose(grad, cls().grad(pred, target), rtol=1e-12, atol=1e-16)
 
 
 def test_docstring_examples_run():
