@@ -24,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 
 from ._validate import as_rng, check_number
 

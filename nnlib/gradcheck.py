@@ -169,8 +169,8 @@ class GradcheckResult:
         lines.append(f"gradcheck {verdict} (eps={self.eps:g}, rtol={self.rtol:g}, atol={self.atol:g}; "
                      f"max rel err {self.max_rel_error:.2e})")
         if self.passed and self.max_rel_error > self.rtol:
-            lines.append(f"(relative errors above rtol are on small entries whose absolute error is within "
-                         f"atol + rtol*|gradient|: rounding noise, not a bug)")
+            lines.append("(relative errors above rtol are on small entries whose absolute error is within "
+                         "atol + rtol*|gradient|: rounding noise, not a bug)")
         return "\n".join(lines)
 
 

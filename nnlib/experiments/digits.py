@@ -47,8 +47,9 @@ LAB_TRAIN_SIZES = ("100", "300", "1077")
 LAB_MAX_EPOCHS = 40
 #: Momentum of the lab's SGD optimiser.
 LAB_MOMENTUM = 0.9
-#: How many misclassified validation images the lab shows.
-LAB_GALLERY = 12
+#: The lab's gallery of misclassified validation images: rows and columns of slots, and how many.
+GALLERY_SHAPE = (3, 4)
+LAB_GALLERY = GALLERY_SHAPE[0] * GALLERY_SHAPE[1]
 
 
 def _frozen(*arrays):
@@ -356,8 +357,8 @@ def _captions(result: dict) -> list:
     return [f"{t}→{p}" for t, p in zip(result["true"], result["predicted"])]
 
 
-#: The lab's gallery: rows and columns of slots, and the gap between slots in image pixels.
-GALLERY_SHAPE, GALLERY_GAP = (3, 4), 4
+#: Blank pixels between the gallery's slots.
+GALLERY_GAP = 4
 
 
 def gallery_mosaic(images, shape=GALLERY_SHAPE, gap=GALLERY_GAP):
