@@ -7,6 +7,7 @@ being broadcast into a silently wrong answer).
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -71,24 +72,48 @@ def check_nonempty(a: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} is empty (shape {a.shape}); expected at least one example")
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 def as_class_labels(t, name: str, n_classes: int | None = None, *, n: int | None = None) -> np.ndarray:
-    """Integer class labels of shape ``(N,)`` in ``[0, n_classes)``."""
-    arr = np.asarray(t)
-    if arr.dtype.kind == "f":
-        if arr.size and not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise TypeError(f"{name} must hold integer class labels, got non-integer floats (dtype {arr.dtype})")
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind == "b" or arr.dtype.kind not in "iu":
+    """Integer class labels of shape ``(N,)`` in ``[0, n_classes)``, returned as int64.
+
+    Any integer dtype (int8 ... uint64) and floats holding whole numbers are
+    accepted and cast to ``np.int64`` here, once, so that arithmetic on the
+    labels (``C * y_true + y_pred``, ``np.bincount``) cannot wrap around in
+    a narrow dtype. Booleans, non-integer floats, negative labels and values
+    that do not fit in int64 are refused.
+    """
+    try:
+        arr = np.asarray(t)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a 1-d array of integer class labels, got {type(t).__name__}: "
+                        f"{' '.join(str(exc).split())}") from None
+    kind = arr.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{name} must hold integer class labels, got dtype bool; "
+                        f"convert with {name}.astype(int) if True means class 1")
+    if kind not in "iuf":
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(f"{name} must have shape (N,), got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} labels, expected {n} (one per row of the input)")
-    if n_classes is not None and arr.size:
+    if arr.size:
+        if kind == "f":
+            whole = np.isfinite(arr) & (arr == np.round(arr))
+            if not whole.all():
+                bad = arr[~whole][0]
+                raise TypeError(f"{name} must hold integer class labels, got the non-integer value {float(bad)!r} "
+                                f"(dtype {arr.dtype})")
         lo, hi = arr.min(), arr.max()
-        if lo < 0 or hi >= n_classes:
+        if n_classes is not None and (lo < 0 or hi >= n_classes):
             raise ValueError(f"{name} holds labels from {lo} to {hi}, expected labels in [0, {n_classes - 1}]")
-    return arr
+        if lo < 0:
+            raise ValueError(f"{name} holds the label {lo}, expected labels >= 0 (classes are numbered 0 .. C-1)")
+        if hi > _INT64.max:  # uint64 or huge floats
+            raise ValueError(f"{name} holds the label {hi}, too large for int64; expected class labels 0 .. C-1")
+    return arr.astype(np.int64)
 
 
 def check_number(value, name: str, *, low=None, high=None, low_open=False, integer=False):
@@ -97,7 +122,13 @@ def check_number(value, name: str, *, low=None, high=None, low_open=False, integ
         raise TypeError(f"{name} must be a {'integer' if integer else 'real number'}, got {value!r}")
     if integer and not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
-    if not np.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # a Python int beyond float64's range
+        digits = len(str(abs(value)))
+        raise ValueError(f"{name} is too large for a float64 number: got an integer of {digits} digits, "
+                         f"the largest float64 is about 1.8e308") from None
+    if not finite:
         raise ValueError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low or (low_open and value == low)):
         op = ">" if low_open else ">="

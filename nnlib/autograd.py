@@ -30,8 +30,37 @@ from ._validate import as_rng, check_number
 __all__ = ["Value", "Neuron", "MLP"]
 
 
-def _node(data, op, *parents):
-    """The result of an operation: its value, its name and ``(parent, local derivative)`` pairs."""
+def _expression(op: str, args) -> str:
+    """How an operation reads in an error message: ``exp(1000.0)``, ``1e+200 ** 2.0``, ``1.0 / 0.0``."""
+    op = "**" if op.startswith("**") else op
+    return f"{args[0]!r} {op} {args[1]!r}" if len(args) == 2 else f"{op}({args[0]!r})"
+
+
+def _overflow(op: str, args, what: str = "the result") -> ValueError:
+    return ValueError(f"{_expression(op, args)} overflows: {what} is beyond the largest float "
+                      f"(about 1.8e308); every Value and local derivative must be a finite number")
+
+
+def _evaluate(fn, op: str, args, what: str = "the result") -> float:
+    """``fn()``, turning Python's OverflowError (raised by ``**`` and ``math.exp``) into :func:`_overflow`."""
+    try:
+        out = fn()
+    except OverflowError:
+        raise _overflow(op, args, what) from None
+    return out
+
+
+def _node(data, op, *parents, args=None):
+    """The result of an operation: its value, its name and ``(parent, local derivative)`` pairs.
+
+    ``args`` are the operands named in an error message (by default the parents' values). A result or
+    a local derivative that overflowed to infinity is refused here, with the operation and its operands.
+    """
+    args = tuple(p.data for p, _ in parents) if args is None else args
+    if not math.isfinite(data):
+        raise _overflow(op, args)
+    if not all(math.isfinite(d) for _, d in parents):
+        raise _overflow(op, args, f"the result {data!r} is finite, but its derivative")
     return Value(data, _parents=parents, _op=op)
 
 
@@ -49,6 +78,15 @@ class Value:
         The operation that produced the value ('' for a leaf); a name for ``repr``.
     parents : tuple of (Value, float)
         The operation's inputs, each with the local derivative of the result.
+
+    Raises
+    ------
+    ValueError
+        From any operation (``+ - * / **``, ``exp``, ``log``) whose result or
+        local derivative overflows a float, naming the operation and its
+        operands (``exp(1000.0) overflows: ...``), instead of Python's bare
+        ``OverflowError`` or a silent ``inf``; also for a division by zero
+        and a ``log`` of a number <= 0.
     """
 
     __slots__ = ("data", "grad", "op", "parents", "label")
@@ -71,20 +109,38 @@ class Value:
 
     def __pow__(self, k):
         if isinstance(k, Value):  # a ** b = exp(b log a), defined for a > 0
-            return (k * self.log()).exp()
+            if self.data <= 0:
+                raise ValueError(f"{self.data!r} ** {k.data!r}: a power with a Value exponent is computed as "
+                                 f"exp(b log a), defined for a base a > 0")
+            try:
+                return (k * self.log()).exp()
+            except ValueError as exc:
+                raise ValueError(f"{self.data!r} ** {k.data!r} = exp({k.data!r} * log({self.data!r})): {exc}") from None
         k = float(check_number(k, "exponent"))
         if (self.data == 0 and k < 1) or (self.data < 0 and not k.is_integer()):
             raise ValueError(f"({self.data}) ** {k} or its derivative is not a finite real number")
-        return _node(self.data ** k, f"**{k:g}", (self, k * self.data ** (k - 1)))
+        args = (self.data, k)
+        data = _evaluate(lambda: self.data ** k, "**", args)
+        local = _evaluate(lambda: k * self.data ** (k - 1), "**", args,
+                          f"the result {data!r} is finite, but its derivative")
+        return _node(data, f"**{k:g}", (self, local), args=args)
 
     def __neg__(self):
         return self * -1.0
 
     def __sub__(self, other):  # a - b = a + (-1) b
-        return self + (-self._lift(other))
+        other = self._lift(other)
+        try:
+            return self + (-other)
+        except ValueError:  # name the subtraction the reader wrote, not the addition it became
+            raise _overflow("-", (self.data, other.data)) from None
 
-    def __truediv__(self, other):  # a / b = a b^-1
-        return self * self._lift(other) ** -1
+    def __truediv__(self, other):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
+        other = self._lift(other)
+        if other.data == 0:
+            raise ValueError(f"{self.data!r} / {other.data!r}: division by zero")
+        q = self.data / other.data
+        return _node(q, "/", (self, 1.0 / other.data), (other, -q / other.data))
 
     __radd__, __rmul__ = __add__, __mul__
 
@@ -95,12 +151,12 @@ class Value:
         return self._lift(other) / self
 
     def exp(self):
-        e = math.exp(self.data)  # d/dx e^x = e^x
+        e = _evaluate(lambda: math.exp(self.data), "exp", (self.data,))  # d/dx e^x = e^x
         return _node(e, "exp", (self, e))
 
     def log(self):
         if self.data <= 0:
-            raise ValueError(f"log needs a positive value, got {self.data}")
+            raise ValueError(f"log({self.data!r}): log needs a positive value, got {self.data}")
         return _node(math.log(self.data), "log", (self, 1.0 / self.data))
 
     def tanh(self):
@@ -162,6 +218,9 @@ class Neuron:
         self.b, self.activation = Value(rng.uniform(-bound, bound)), activation
 
     def __call__(self, x):
+        if not hasattr(x, "__len__") or isinstance(x, (str, bytes)):
+            raise TypeError(f"this neuron takes a list of {len(self.w)} inputs (numbers or Values), "
+                            f"got {type(x).__name__}")
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
         z = sum((w_i * x_i for w_i, x_i in zip(self.w, x)), self.b)
@@ -178,9 +237,15 @@ class MLP:
     """
 
     def __init__(self, n_in: int, sizes, activation: str = "tanh", output: str = "linear", rng=None):
-        rng, widths = as_rng(rng), [n_in, *sizes]
-        if len(widths) < 2:
+        check_number(n_in, "n_in", low=1, integer=True)
+        if not hasattr(sizes, "__iter__") or isinstance(sizes, (str, bytes)):
+            raise TypeError(f"sizes must be a list of layer widths, e.g. [4, 1], got {sizes!r}")
+        sizes = list(sizes)
+        if not sizes:
             raise ValueError("sizes must list at least one layer width, e.g. [4, 1]")
+        for i, width in enumerate(sizes):
+            check_number(width, f"sizes[{i}]", low=1, integer=True)
+        rng, widths = as_rng(rng), [n_in, *sizes]
         self.layers = [[Neuron(a, activation if i < len(sizes) - 1 else output, rng) for _ in range(b)]
                        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))]
 

@@ -154,6 +154,14 @@ def load_digits(return_images=False):
         The digit, 0 to 9.
     images : ndarray, shape (1797, 8, 8), float64
         Only if ``return_images`` is True: ``X`` reshaped as images.
+
+    Notes
+    -----
+    These are the test part of UCI's *Optical Recognition of Handwritten
+    Digits* (Alpaydin and Kaynak, 1998), written by 13 people; the writer of
+    each image is not recorded (see ``sklearn.datasets.load_digits().DESCR``).
+    A random split therefore shares writers between its parts, and accuracy
+    measured on it is optimistic for digits by new writers.
     """
     digits = _sklearn_datasets("load_digits").load_digits()
     X = np.asarray(digits.data, dtype=np.float64) / 16.0

@@ -14,8 +14,11 @@ measure it layer by layer; :func:`activation_stats` shows the forward side
 (how large the pre-activations are, how saturated the units).
 
 All three take a :class:`~nnlib.Sequential` (nested ones are flattened) and
-run it in its current mode: in training mode BatchNorm layers use batch
-statistics *and update their running averages*, as on any training step.
+run it in its current mode. :func:`gradient_norms` also sees the Dense
+layers inside other blocks such as :class:`~nnlib.Residual`; the other two
+need a plain stack and refuse such blocks rather than skip what is inside.
+In training mode BatchNorm layers use batch statistics *and update their
+running averages*, as on any training step.
 """
 from __future__ import annotations
 
@@ -51,6 +54,12 @@ def _backward_record(model, X, y, loss):
         raise TypeError(f"loss must be a loss object such as nnlib.CrossEntropyLoss(), got {type(loss).__name__}")
     leaves = _leaves(model)
     _dense_count(leaves)
+    for m in leaves:
+        if not isinstance(m, Dense) and _dense_in(m):
+            raise ValueError(
+                f"delta_norms needs a plain stack of layers, but {type(m).__name__} hides Dense layers inside "
+                f"it, whose deltas it cannot record (gradient_norms handles such blocks)"
+            )
     X = as_float_array(X, "X")
     check_nonempty(X, "X")
     model.zero_grad()
@@ -67,17 +76,33 @@ def _backward_record(model, X, y, loss):
     return dense[::-1], deltas[::-1]
 
 
+def _modules_in(module):
+    """``module`` and every module inside it, in forward order."""
+    yield module
+    for _, child in module.named_children():
+        yield from _modules_in(child)
+
+
+def _dense_in(module) -> list:
+    """Every Dense layer inside ``module`` (Sequentials, Residual blocks...), in forward order."""
+    if isinstance(module, Dense):
+        return [module]
+    return [d for _, child in module.named_children() for d in _dense_in(child)]
+
+
 def gradient_norms(model, X, y, loss) -> np.ndarray:
     r"""Frobenius norm of :math:`\partial L/\partial W` for every Dense layer, input to output.
 
-    Runs one forward and one backward pass on the batch ``(X, y)``. The
-    model's gradients are zeroed first and hold this batch's gradients
-    afterwards (as after ``loss.backward()`` in PyTorch); no parameter changes.
+    Runs one forward and one backward pass on the batch ``(X, y)``. Dense
+    layers inside other modules (e.g. :class:`~nnlib.Residual` blocks) are
+    included, in forward order. The model's gradients are zeroed first and
+    hold this batch's gradients afterwards (as after ``loss.backward()`` in
+    PyTorch); no parameter changes.
 
     Parameters
     ----------
     model : Sequential
-        Containing at least one :class:`~nnlib.Dense` layer.
+        Containing at least one :class:`~nnlib.Dense` layer (possibly nested).
     X : ndarray, shape (N, D_in)
     y : ndarray
         Targets in the form ``loss`` expects, e.g. labels of shape (N,).
@@ -99,7 +124,15 @@ def gradient_norms(model, X, y, loss) -> np.ndarray:
     >>> g.shape, bool(g[0] < g[-1])
     ((3,), True)
     """
-    dense, _ = _backward_record(model, X, y, loss)
+    _leaves(model)  # a Sequential
+    dense = _dense_in(model)  # Dense layers nested in other modules (a Residual block...) count too
+    _dense_count(dense)
+    if not callable(loss) or not callable(getattr(loss, "grad", None)):
+        raise TypeError(f"loss must be a loss object such as nnlib.CrossEntropyLoss(), got {type(loss).__name__}")
+    X = as_float_array(X, "X")
+    check_nonempty(X, "X")
+    model.zero_grad()
+    model.backward(loss.grad(model(X), y))
     return np.array([float(np.linalg.norm(m.W.grad)) for m in dense])
 
 
@@ -151,6 +184,12 @@ def activation_stats(model, X) -> dict:
     (['grad_mean', 'mean', 'std', 'z_std'], True)
     """
     leaves = _leaves(model)
+    for m in leaves:
+        if not isinstance(m, _Elementwise) and any(isinstance(sub, _Elementwise) for sub in _modules_in(m)):
+            raise ValueError(
+                f"activation_stats needs a plain stack of layers, but {type(m).__name__} hides activation "
+                f"layers inside it, whose inputs it cannot record"
+            )
     X = as_float_array(X, "X")
     check_nonempty(X, "X")
     rows = []

@@ -13,8 +13,11 @@ takes the same step. With equal shards of :math:`B/K` examples,
 the gradient one process would compute on the whole batch.
 :func:`ddp_gradient_check` verifies this with PyTorch's
 ``DistributedDataParallel`` on the ``gloo`` backend (CPU processes on
-127.0.0.1); on GPUs the backend would be ``nccl``. torch is imported inside
-the functions.
+127.0.0.1); on GPUs the backend would be ``nccl``. With a BatchNorm layer
+the equality fails, because each worker normalises with the statistics of
+its own shard (``batchnorm=True`` shows it). :func:`ring_allreduce`
+simulates the ring algorithm that performs the all-reduce and counts the
+bytes each worker sends. torch is imported inside the functions.
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ import numpy as np
 
 from ._validate import as_class_labels, as_float_array, check_number
 
-__all__ = ["free_port", "shard", "average_gradients", "ddp_gradient_check"]
+__all__ = ["free_port", "shard", "average_gradients", "ring_allreduce", "ring_allreduce_bytes",
+           "ddp_gradient_check"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -93,7 +97,100 @@ def average_gradients(local_grads):
     return out
 
 
-def _worker(rank, world_size, port, model, X, y, timeout_s, conn):
+def ring_allreduce(local, average=True):
+    r"""A ring all-reduce of K workers' arrays, simulated step by step, with the bytes sent.
+
+    Each worker cuts its array into K chunks. In the *reduce-scatter* phase
+    (K - 1 steps) worker k sends one chunk to worker k + 1 (mod K), which adds
+    it to its own; afterwards worker k holds the complete sum of chunk
+    k + 1 (mod K). In the *all-gather* phase (K - 1 more steps) the finished
+    chunks travel once more round the ring, so that every worker ends with
+    the whole sum.
+
+    Parameters
+    ----------
+    local : sequence of K ndarray, all of the same shape and dtype
+        ``local[k]``: worker k's array (for DDP, its flattened gradients).
+    average : bool
+        Divide the sum by K, as DDP does.
+
+    Returns
+    -------
+    dict with
+        ``result`` : list of K ndarray, what every worker holds at the end;
+        ``bytes_sent`` : ndarray of int, shape (K,), bytes each worker sent.
+
+    Notes
+    -----
+    When the size :math:`S` (in bytes) splits into K equal chunks, every
+    worker sends :math:`2(K-1)` chunks of :math:`S/K` bytes:
+
+    .. math:: \text{bytes sent per worker} = 2\,\frac{K-1}{K}\,S ,
+
+    less than twice the array whatever K, which is why the ring is
+    bandwidth-optimal (Patarasuk & Yuan, 2009).
+
+    Examples
+    --------
+    >>> r = ring_allreduce([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    >>> r["result"][1], r["bytes_sent"].tolist()
+    (array([2., 3.]), [16, 16])
+    """
+    arrays = [np.asarray(a) for a in local]
+    if len(arrays) < 1:
+        raise ValueError("local is empty: expected one array per worker")
+    if len({(a.shape, a.dtype) for a in arrays}) != 1:
+        raise ValueError(f"every worker's array must have the same shape and dtype, got "
+                         f"{[(a.shape, a.dtype.name) for a in arrays]}")
+    if arrays[0].dtype.kind not in "fc":
+        raise TypeError(f"the arrays must be floating point, got dtype {arrays[0].dtype}")
+    K, shape = len(arrays), arrays[0].shape
+    chunks = [[c.copy() for c in np.array_split(a.ravel(), K)] for a in arrays]
+    sent = np.zeros(K, dtype=np.int64)
+    for step in range(K - 1):                      # reduce-scatter
+        outgoing = [(k, (k - step) % K, chunks[k][(k - step) % K].copy()) for k in range(K)]
+        for k, c, data in outgoing:
+            chunks[(k + 1) % K][c] += data
+            sent[k] += data.nbytes
+    for step in range(K - 1):                      # all-gather
+        outgoing = [(k, (k + 1 - step) % K, chunks[k][(k + 1 - step) % K].copy()) for k in range(K)]
+        for k, c, data in outgoing:
+            chunks[(k + 1) % K][c] = data
+            sent[k] += data.nbytes
+    result = [np.concatenate(c).reshape(shape) for c in chunks]
+    if average:
+        result = [r / K for r in result]
+    return {"result": result, "bytes_sent": sent}
+
+
+def ring_allreduce_bytes(size_bytes, world_size):
+    r"""Bytes each worker sends in a ring all-reduce of ``size_bytes``: :math:`2(K-1)S/K`.
+
+    Examples
+    --------
+    >>> ring_allreduce_bytes(407_080, 5)
+    651328.0
+    """
+    check_number(size_bytes, "size_bytes", low=0)
+    check_number(world_size, "world_size", low=1, integer=True)
+    return 2 * (world_size - 1) / world_size * float(size_bytes)
+
+
+def _torch_model(model, batchnorm):
+    """``to_torch(model)``, with a ``BatchNorm1d`` after the first Linear layer if ``batchnorm``."""
+    import torch
+
+    from .interop import to_torch
+
+    net = to_torch(model)
+    if batchnorm:
+        layers = list(net)
+        bn = torch.nn.BatchNorm1d(layers[0].out_features, dtype=layers[0].weight.dtype)
+        net = torch.nn.Sequential(layers[0], bn, *layers[1:])
+    return net
+
+
+def _worker(rank, world_size, port, model, X, y, timeout_s, conn, backend="gloo", batchnorm=False):
     """One DDP process: local gradient (no_sync), then the all-reduced one, sent back on ``conn``."""
     code = 1
     try:
@@ -103,13 +200,12 @@ def _worker(rank, world_size, port, model, X, y, timeout_s, conn):
         import torch.distributed as dist
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        from .interop import to_torch
-
         torch.set_num_threads(1)
         os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-        dist.init_process_group("gloo", rank=rank, world_size=world_size,
+        dist.init_process_group(backend, rank=rank, world_size=world_size,
                                 timeout=datetime.timedelta(seconds=timeout_s))
-        net = DDP(to_torch(model))                     # broadcasts rank 0's weights to all
+        used = dist.get_backend()                      # what the process group really runs on
+        net = DDP(_torch_model(model, batchnorm))      # broadcasts rank 0's weights to all
         idx = torch.from_numpy(shard(len(X), rank, world_size))
         Xk, yk = torch.from_numpy(X)[idx], torch.from_numpy(y)[idx]
         loss_fn = torch.nn.CrossEntropyLoss()
@@ -120,10 +216,10 @@ def _worker(rank, world_size, port, model, X, y, timeout_s, conn):
         loss_fn(net(Xk), yk).backward()                # backward + all-reduce (average)
         reduced = [p.grad.detach().numpy().copy() for p in net.parameters()]
         dist.barrier()                                 # every rank is done communicating
-        conn.send(("ok", rank, local, reduced))
+        conn.send(("ok", rank, local, reduced, used))
         code = 0
     except BaseException:  # report everything to the parent, which raises it
-        conn.send(("error", rank, traceback.format_exc(), None))
+        conn.send(("error", rank, traceback.format_exc(), None, None))
     finally:
         conn.close()
         # Leave at once: the destructors of DDP and of the process group can block
@@ -131,18 +227,17 @@ def _worker(rank, world_size, port, model, X, y, timeout_s, conn):
         os._exit(code)
 
 
-def _single_process_gradients(model, X, y):
+def _single_process_gradients(model, X, y, batchnorm=False):
     import torch
 
-    from .interop import to_torch
-
-    net = to_torch(model)
+    net = _torch_model(model, batchnorm)
     torch.nn.CrossEntropyLoss()(net(torch.from_numpy(X)), torch.from_numpy(y)).backward()
     names = [n for n, _ in net.named_parameters()]
     return names, [p.grad.detach().numpy().copy() for p in net.parameters()]
 
 
-def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=60.0, start_method=None):
+def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=60.0, start_method=None,
+                       *, backend="gloo", batchnorm=False):
     r"""Gradient of a batch through DDP on ``world_size`` CPU processes vs. one process.
 
     Parameters
@@ -164,6 +259,15 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     start_method : {None, "fork", "spawn"}
         How the worker processes start; by default ``"fork"`` on Linux (the
         workers inherit the imported torch: fast) and ``"spawn"`` elsewhere.
+    backend : str
+        The ``torch.distributed`` backend to ask for (``"gloo"`` runs on
+        CPUs; ``"nccl"`` needs one GPU per process).
+    batchnorm : bool
+        Put a ``torch.nn.BatchNorm1d`` (training mode) after the first layer.
+        Each worker then normalises with the mean and variance of its own
+        shard, so the all-reduced gradient is no longer the single-process
+        gradient of the whole batch (``SyncBatchNorm`` would share the
+        statistics; PyTorch runs it on GPUs only).
 
     Returns
     -------
@@ -174,7 +278,10 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
         ``single`` : list of ndarray, the gradient of the whole batch in one process;
         ``max_abs_diff`` : float, :math:`\max |\bar g - g_\text{single}|` over all entries;
         ``ranks_agree`` : bool, every rank holds bit-identical reduced gradients;
-        ``world_size`` : int; ``backend`` : ``"gloo"``; ``seconds`` : float, wall time.
+        ``world_size`` : int; ``backend`` : str, the backend the process group
+        reported (``torch.distributed.get_backend()`` on rank 0);
+        ``backends`` : list of str, the same for every rank;
+        ``seconds`` : float, wall time.
 
     Notes
     -----
@@ -186,6 +293,8 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     check_number(world_size, "world_size", low=1, high=16, integer=True)
     check_number(hidden, "hidden", low=1, integer=True)
     check_number(timeout, "timeout", low=1.0)
+    if not isinstance(backend, str) or not backend:
+        raise ValueError(f"backend must be the name of a torch.distributed backend such as 'gloo', got {backend!r}")
     rng = np.random.default_rng(seed)
     if X is None:
         X = rng.standard_normal((64, 64))
@@ -200,7 +309,7 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     from .module import Sequential
 
     model = Sequential(Dense(X.shape[1], int(hidden), rng=rng), ReLU(), Dense(int(hidden), 10, rng=rng))
-    names, single = _single_process_gradients(model, X, y)
+    names, single = _single_process_gradients(model, X, y, bool(batchnorm))
 
     import torch.multiprocessing as mp
 
@@ -211,7 +320,8 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     start = time.perf_counter()
     port = free_port()
     pipes = [ctx.Pipe(duplex=False) for _ in range(world_size)]
-    procs = [ctx.Process(target=_worker, args=(r, world_size, port, model, X, y, timeout, pipes[r][1]), daemon=True)
+    procs = [ctx.Process(target=_worker, args=(r, world_size, port, model, X, y, timeout, pipes[r][1],
+                                                   backend, bool(batchnorm)), daemon=True)
              for r in range(world_size)]
     for p in procs:
         p.start()
@@ -231,13 +341,13 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
             for recv in ready:
                 rank = waiting.pop(recv)
                 try:
-                    status, r, first, second = recv.recv()
+                    status, r, first, second, used = recv.recv()
                 except EOFError:
                     raise RuntimeError(f"DDP worker {rank} exited without an answer "
                                        f"(exit code {procs[rank].exitcode})") from None
                 if status == "error":
                     raise RuntimeError(f"DDP worker {r} failed:\n{first}")
-                answers[r] = (first, second)
+                answers[r] = (first, second, used)
     finally:
         for recv, _ in pipes:
             recv.close()
@@ -252,5 +362,6 @@ def ddp_gradient_check(world_size=2, X=None, y=None, hidden=32, seed=0, timeout=
     ranks_agree = all(np.array_equal(a, b) for r in range(1, world_size) for a, b in zip(reduced, answers[r][1]))
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(reduced, single))
     return {"names": names, "local": local, "reduced": reduced, "single": single, "max_abs_diff": diff,
-            "ranks_agree": bool(ranks_agree), "world_size": int(world_size), "backend": "gloo",
+            "ranks_agree": bool(ranks_agree), "world_size": int(world_size),
+            "backend": str(answers[0][2]), "backends": [str(answers[r][2]) for r in range(world_size)],
             "seconds": seconds}

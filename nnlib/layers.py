@@ -24,7 +24,7 @@ from .activations import (
 from .module import Module, Parameter
 
 __all__ = [
-    "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "Softmax", "Dropout",
+    "Dense", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "Softmax", "Dropout", "Residual",
 ]
 
 
@@ -361,3 +361,69 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+# -- residual connection -------------------------------------------------------
+class Residual(Module):
+    r"""A residual (skip) connection around a module: :math:`y = x + F(x)` (He et al., 2016).
+
+    Parameters
+    ----------
+    block : Module
+        :math:`F`; its output must have the shape of its input.
+
+    Attributes
+    ----------
+    block : Module
+        The wrapped module; its parameters and buffers are the residual's,
+        named ``block.<name>`` in ``parameters()`` and ``state_dict()``.
+
+    Notes
+    -----
+    With :math:`h_{\ell+1} = h_\ell + F(h_\ell)` the Jacobian is
+    :math:`I + \partial F/\partial h_\ell`, so the backward pass adds the
+    upstream gradient, unchanged, to the gradient that went through the block:
+
+    .. math:: \frac{\partial L}{\partial h_\ell}
+              = g\,\Bigl(I + \frac{\partial F}{\partial h_\ell}\Bigr)
+              = g + g\,\frac{\partial F}{\partial h_\ell},
+              \qquad g = \frac{\partial L}{\partial h_{\ell+1}}
+
+    (row vectors, as everywhere in the book).
+
+    However small the factors inside :math:`F`, the gradient reaching
+    :math:`h_\ell` contains :math:`g` itself.
+
+    Examples
+    --------
+    >>> res = Residual(Dense(3, 3, rng=0))
+    >>> x = np.ones((2, 3))
+    >>> bool(np.allclose(res(x), x + res.block(x)))
+    True
+    >>> g = res.backward(np.ones((2, 3)))   # g + g W^T
+    >>> bool(np.allclose(g, 1 + np.ones((2, 3)) @ res.block.W.data.T))
+    True
+    """
+
+    def __init__(self, block):
+        super().__init__()
+        if not isinstance(block, Module):
+            raise TypeError(f"block must be an nnlib Module (e.g. a Sequential), got {type(block).__name__}")
+        self.block = block
+        self._cache = None
+
+    def forward(self, x):
+        x = _check_input(x, self)
+        fx = self.block.forward(x)
+        if np.shape(fx) != x.shape:
+            raise ValueError(
+                f"the block of {type(self).__name__} maps x of shape {x.shape} to shape {np.shape(fx)}; "
+                f"x + F(x) needs F to keep the shape (give the block as many outputs as inputs)"
+            )
+        self._cache = (x.shape, fx.dtype)
+        return x + fx
+
+    def backward(self, grad_out):
+        shape, dtype = _saved(self)
+        g = _check_grad(grad_out, self, shape, dtype)
+        return g + self.block.backward(g)

@@ -14,6 +14,13 @@ is called once per epoch (or per batch) *after* ``optimizer.step()``::
 
 The schedulers also work with a ``torch.optim`` optimiser (anything with
 ``param_groups``).
+
+``StepLR``, ``ExponentialLR`` and ``CosineAnnealingLR`` are made for a fixed
+budget of epochs: none of them meets the Robbins–Monro conditions
+:math:`\sum_t \eta_t = \infty`, :math:`\sum_t \eta_t^2 < \infty` (the first
+two have a finite sum of rates, the cosine climbs back up after ``T_max``).
+``LambdaLR(opt, lambda t: 1 / (1 + t / tau))`` gives the decay
+:math:`\eta_0 / (1 + t/\tau) \propto 1/t` that does.
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ import math
 
 from ._validate import check_number
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
 
 
 class LRScheduler:
@@ -172,3 +179,54 @@ class CosineAnnealingLR(LRScheduler):
     def _next_lr(self, lr, base_lr):
         cosine = 1.0 + math.cos(math.pi * self.last_epoch / self.T_max)
         return self.eta_min + 0.5 * (base_lr - self.eta_min) * cosine
+
+
+class LambdaLR(LRScheduler):
+    r"""Set the learning rate to the initial one times ``lr_lambda(epoch)``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    lr_lambda : callable
+        ``lr_lambda(t)`` for the epoch count ``t = 0, 1, 2, ...``: a finite
+        real number >= 0, the factor applied to the initial learning rate.
+
+    Notes
+    -----
+    .. math:: \eta_t = \eta_0\, \lambda(t),
+
+    as PyTorch's ``LambdaLR`` computes it, including at construction, where
+    the rate becomes :math:`\eta_0 \lambda(0)`. With
+    :math:`\lambda(t) = 1 / (1 + t/\tau)` the rates decay like :math:`1/t`:
+    their sum grows without bound (like :math:`\eta_0\tau\ln t`) while the
+    sum of their squares stays finite, the conditions of Robbins and Monro.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlib import Parameter
+    >>> from nnlib.optim import SGD
+    >>> opt = SGD([Parameter(np.zeros(2))], lr=1.0)
+    >>> sched = LambdaLR(opt, lambda t: 1 / (1 + t / 2))
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     opt.step()
+    ...     sched.step()
+    ...     lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.6666666666666666, 0.5, 0.4, 0.3333333333333333]
+    """
+
+    def __init__(self, optimizer, lr_lambda):
+        if not callable(lr_lambda):
+            raise TypeError(f"lr_lambda must be a function of the epoch, got {type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+        for i, group in enumerate(self.optimizer.param_groups):
+            group["lr"] = self._next_lr(group["lr"], self.base_lrs[i])
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def _next_lr(self, lr, base_lr):
+        factor = self.lr_lambda(self.last_epoch)
+        check_number(factor, f"lr_lambda({self.last_epoch})", low=0.0)
+        return base_lr * factor

@@ -16,8 +16,10 @@ rounding. The loop is PyTorch's::
 
 Differences from PyTorch, kept on purpose: one parameter group only (no
 per-layer dictionaries), ``zero_grad`` fills ``.grad`` with zeros in place
-(``Parameter.grad`` is always an array, never ``None``), and hyperparameters
-are checked on construction with messages that name the argument.
+(``Parameter.grad`` is always an array, never ``None``), hyperparameters
+are checked on construction with messages that name the argument, and every
+gradient is checked (an ndarray of its parameter's shape and dtype) before a
+step changes anything.
 
 Every update is in place on ``p.data``, and the state arrays (momentum
 buffers, moment estimates) have the parameter's dtype, so a float32 model
@@ -30,12 +32,12 @@ import math
 import numpy as np
 
 from ._validate import check_number
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR
 from .module import Module, Parameter
 
 __all__ = [
     "Optimizer", "SGD", "SGDMomentumEMA", "Adam", "AdamW", "RMSprop", "Adagrad",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR",
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
 ]
 
 
@@ -55,6 +57,32 @@ def _as_parameter_list(params) -> list[Parameter]:
     if len({id(p) for p in params}) != len(params):
         raise ValueError("params contains the same Parameter more than once; it would be updated twice per step")
     return params
+
+
+def _check_data(i: int, p: Parameter) -> np.ndarray:
+    """``p.data``, refused unless it is still a writeable float32/float64 ndarray."""
+    data = p.data
+    if type(data) is not np.ndarray or data.dtype.kind != "f" or data.dtype.itemsize not in (4, 8):
+        got = f"an ndarray of dtype {data.dtype}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise TypeError(f"params[{i}].data is {got}, expected a float32 or float64 ndarray; "
+                        f"change a parameter in place (p.data[...] = values), never rebind p.data")
+    if not data.flags.writeable:
+        raise ValueError(f"params[{i}].data is a read-only array; the optimiser updates it in place")
+    return data
+
+
+def _check_grad(i: int, p: Parameter) -> np.ndarray:
+    """``p.grad``, refused unless it is an ndarray of the parameter's shape and dtype."""
+    data, g = _check_data(i, p), p.grad
+    if type(g) is not np.ndarray:
+        hint = "; nnlib gradients are never None: zero_grad() fills them with zeros" if g is None else ""
+        raise TypeError(f"params[{i}].grad is {'None' if g is None else 'a ' + type(g).__name__}, expected an "
+                        f"ndarray of shape {data.shape} and dtype {data.dtype} like params[{i}].data{hint}")
+    if g.shape != data.shape:
+        raise ValueError(f"params[{i}].grad has shape {g.shape}, expected {data.shape} like its data")
+    if g.dtype != data.dtype:
+        raise TypeError(f"params[{i}].grad has dtype {g.dtype}, expected {data.dtype} like its data")
+    return g
 
 
 def _zeros(state: dict, name: str, like: np.ndarray) -> np.ndarray:
@@ -115,19 +143,33 @@ class Optimizer:
         self.param_groups[0]["lr"] = float(check_number(value, "lr", low=0.0))
 
     def zero_grad(self) -> None:
-        """Set every ``p.grad`` to zero, in place."""
-        for p in self.params:
-            p.grad.fill(0.0)
+        """Set every ``p.grad`` to zero, in place.
+
+        A gradient that is not an ndarray of the parameter's shape and dtype
+        (say a list assigned by hand) is replaced by a fresh array of zeros.
+        """
+        for i, p in enumerate(self.params):
+            data, g = _check_data(i, p), p.grad
+            if type(g) is np.ndarray and g.shape == data.shape and g.dtype == data.dtype:
+                g.fill(0.0)
+            else:
+                p.grad = np.zeros_like(data)
 
     def step(self) -> None:
-        """Update every parameter in place from its ``.grad``."""
+        """Update every parameter in place from its ``.grad``.
+
+        Every ``p.grad`` is checked first, before any parameter changes: it
+        must be an ndarray of ``p.data``'s shape and dtype (``TypeError`` or
+        ``ValueError`` naming ``params[i]`` otherwise). NaN or infinite
+        gradients are *not* refused, as in PyTorch: they are how a diverging
+        run shows itself, and :func:`nnlib.train.fit` and
+        :func:`nnlib.surfaces.optimize_path` detect the divergence from the loss and the
+        parameters and report it.
+        """
         group = self.param_groups[0]
-        for i, p in enumerate(self.params):
-            if p.grad.shape != p.data.shape:
-                raise ValueError(f"params[{i}].grad has shape {p.grad.shape}, expected {p.data.shape} like its data")
-            if p.grad.dtype != p.data.dtype:
-                raise TypeError(f"params[{i}].grad has dtype {p.grad.dtype}, expected {p.data.dtype} like its data")
-            self._update(p, p.grad, self.state.setdefault(p, {}), group)
+        grads = [_check_grad(i, p) for i, p in enumerate(self.params)]
+        for p, g in zip(self.params, grads):
+            self._update(p, g, self.state.setdefault(p, {}), group)
 
     def _update(self, p: Parameter, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
@@ -144,13 +186,29 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what :meth:`state_dict` returned (same number and shapes of parameters)."""
-        (group,) = state_dict["param_groups"]
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            got = f"a dict with keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else \
+                type(state_dict).__name__
+            raise TypeError(f"state_dict must be a dict with keys 'state' and 'param_groups', "
+                            f"as optimizer.state_dict() returns, got {got}")
+        groups = state_dict["param_groups"]
+        if not isinstance(groups, (list, tuple)) or len(groups) != 1 or not isinstance(groups[0], dict) \
+                or "params" not in groups[0]:
+            raise ValueError("state_dict['param_groups'] must be a list of one dict holding 'params' "
+                             "(nnlib optimisers have one parameter group)")
+        (group,) = groups
         if len(group["params"]) != len(self.params):
             raise ValueError(f"state_dict holds {len(group['params'])} parameters, "
                              f"this optimiser has {len(self.params)}")
-        self.param_groups[0].update({k: v for k, v in group.items() if k != "params"})
-        self.state = {}
+        hyper = set(group) - {"params"}
+        if hyper != set(self.defaults):
+            raise ValueError(f"state_dict holds the hyperparameters {sorted(hyper)}, but {type(self).__name__} "
+                             f"has {sorted(self.defaults)}: was it saved from another kind of optimiser?")
+        state = {}
         for i, s in state_dict["state"].items():
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(self.params):
+                raise ValueError(f"state_dict['state'] has the key {i!r}, expected parameter indices "
+                                 f"0 .. {len(self.params) - 1}")
             p = self.params[int(i)]
             loaded = {}
             for k, v in s.items():
@@ -160,7 +218,10 @@ class Optimizer:
                                          f"expected {p.data.shape}")
                     v = v.astype(p.data.dtype, copy=True)
                 loaded[k] = v
-            self.state[p] = loaded
+            state[p] = loaded
+        # nothing changes until everything has been checked
+        self.param_groups[0].update({k: v for k, v in group.items() if k != "params"})
+        self.state = state
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.param_groups[0].items() if k != "params")

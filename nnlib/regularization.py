@@ -19,7 +19,14 @@ optimiser it plugs into :func:`nnlib.train.fit` unchanged::
 With ``l2`` alone this is what ``weight_decay`` of :class:`nnlib.optim.SGD`
 (and of ``torch.optim.SGD``) computes; the difference is that
 :class:`Penalized` penalises only the parameters it is given (usually the
-weights, not the biases).
+weights, not the biases), while ``weight_decay`` acts on every parameter the
+optimiser holds, biases included when it is given ``model.parameters()``.
+
+Wrapped around an adaptive optimiser the penalty gradient is rescaled like the
+data gradient: ``Penalized(Adam(...), ..., l2=lam)`` is ``Adam(weight_decay=lam)``
+(L2 regularisation), not the decoupled weight decay of
+:class:`nnlib.optim.AdamW`, which shrinks every weight by the same factor
+:math:`1 - \eta\lambda` (Loshchilov and Hutter, ICLR 2019).
 """
 from __future__ import annotations
 

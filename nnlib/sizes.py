@@ -10,6 +10,8 @@ that every chapter (and every reader) counts the same way:
 * :func:`adam_training_memory` -- bytes per parameter of mixed-precision
   training with Adam (16, see :data:`MIXED_PRECISION_ADAM_BYTES`);
 * :func:`forward_flops_per_example` -- ``2 x weights`` for a dense network;
+* :func:`training_flops_per_example` -- forward and backward, ``6 x weights``
+  less the first layer's unneeded input gradient;
 * :func:`training_flops` -- the estimate :math:`C \approx 6ND`;
 * :func:`compute_days` -- what a number of FLOPs means in device-days;
 * :func:`format_size` -- ``175e9`` as ``"175 B"``, ``14e9`` bytes as ``"14 GB"``;
@@ -31,7 +33,8 @@ from ._validate import check_number
 __all__ = [
     "count_parameters", "count_module_parameters", "param_memory", "DTYPE_BYTES",
     "MIXED_PRECISION_ADAM_BYTES", "adam_training_memory", "forward_flops_per_example",
-    "training_flops", "compute_days", "format_size", "KnownModel", "KNOWN_MODELS",
+    "training_flops_per_example", "training_flops", "compute_days", "format_size", "KnownModel",
+    "KNOWN_MODELS",
 ]
 
 #: Bytes per stored number for the dtypes the book talks about.
@@ -200,13 +203,54 @@ def forward_flops_per_example(widths) -> int:
     return 2 * weights
 
 
+def training_flops_per_example(widths, input_grad: bool = False) -> int:
+    r"""Floating-point operations of one forward and one backward pass of a dense network, per example.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[D_0, D_1, ..., D_L]``, as for :func:`count_parameters`.
+    input_grad : bool, default False
+        Whether the gradient with respect to the network's input is computed
+        too. In ordinary training the input is data and needs no gradient.
+
+    Notes
+    -----
+    The backward pass of layer :math:`\ell` computes the gradient with respect
+    to its weights and the one with respect to its input, one matrix product
+    of :math:`2 D_{\ell-1} D_\ell` FLOPs per example each. The first layer's
+    input gradient is needed only when ``input_grad`` is true, so
+
+    .. math:: F_\text{train} = 6 \sum_{\ell=1}^{L} D_{\ell-1} D_\ell - 2 D_0 D_1
+
+    per example in ordinary training, and :math:`6 \sum D_{\ell-1} D_\ell`
+    (the :math:`6N` of :func:`training_flops`, with :math:`N` the weights) with
+    ``input_grad=True``. Bias gradients and activations are left out, as
+    PyTorch's ``FlopCounterMode`` does.
+
+    Examples
+    --------
+    >>> training_flops_per_example([784, 16, 16, 10])
+    52672
+    >>> training_flops_per_example([784, 16, 16, 10], input_grad=True)
+    77760
+    """
+    w = _as_widths(widths)
+    if not isinstance(input_grad, (bool, np.bool_)):
+        raise TypeError(f"input_grad must be True or False, got {input_grad!r}")
+    full = 3 * forward_flops_per_example(w)
+    return full if input_grad else full - 2 * w[0] * w[1]
+
+
 def training_flops(n_params, n_tokens) -> float:
     r"""Estimated floating-point operations to train a model: :math:`C \approx 6ND`.
 
     Parameters
     ----------
     n_params : float, >= 0
-        :math:`N`, the number of parameters.
+        :math:`N`, the number of parameters (the :math:`P` of
+        :func:`count_parameters`; for a language model Kaplan et al. count
+        the parameters outside the token-embedding tables).
     n_tokens : float, >= 0
         :math:`D`, the number of training tokens (examples, for a network
         that uses every weight once per example) processed in training.
@@ -216,7 +260,9 @@ def training_flops(n_params, n_tokens) -> float:
     The forward pass costs about 2 FLOPs per parameter per token and the
     backward pass about twice that (the gradients with respect to the layer's
     input and to its weights are one matrix product each), so
-    :math:`C \approx (2 + 4) N D` (Kaplan et al., 2020).
+    :math:`C \approx (2 + 4) N D` (Kaplan et al., 2020). This counts every
+    layer's input gradient; a network whose first layer holds a large share of
+    the weights costs less, see :func:`training_flops_per_example`.
 
     Examples
     --------

@@ -124,3 +124,37 @@ def test_errata_004_nesterov_lookahead_needs_the_factor_beta():
 
     np.testing.assert_allclose(ema_nesterov(alpha * beta), reference, rtol=1e-12, atol=1e-14)
     assert np.abs(ema_nesterov(alpha) - reference).max() > 1e-2, "004's look-ahead by alpha*v is a different method"
+
+
+def test_errata_backpropagation_leaves_the_parameters_and_the_optimiser_moves_them():
+    import nnlib
+    from nnlib import Dense, Sequential, Tanh
+    from nnlib.losses import MSELoss
+    X, t = nnlib.data.xor()
+    net = Sequential(Dense(2, 2, rng=18), Tanh(), Dense(2, 1, rng=19))
+    before = [p.data.copy() for p in net.parameters()]
+    _, grad = MSELoss().value_and_grad(net(X), t.reshape(-1, 1))
+    net.zero_grad()
+    net.backward(grad)
+    assert all(np.array_equal(b, p.data) for b, p in zip(before, net.parameters()))
+    assert any(np.abs(p.grad).max() > 1e-3 for p in net.parameters())
+    nnlib.optim.SGD(net.parameters(), lr=0.1).step()
+    for b, p in zip(before, net.parameters()):
+        np.testing.assert_allclose(p.data, b - 0.1 * p.grad, rtol=1e-15, atol=0)
+
+
+def test_errata_001_epoch_loss_is_a_mean_of_batch_means_unless_weighted():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+    losses = torch.arange(10, dtype=torch.float64) ** 2
+    loader = DataLoader(TensorDataset(torch.arange(10, dtype=torch.float64).unsqueeze(1),
+                                      torch.zeros(10, 1, dtype=torch.float64)), batch_size=4)
+    batch_means, weighted, n = [], 0.0, 0
+    for inputs, labels in loader:
+        value = torch.nn.MSELoss()(inputs, labels).item()
+        batch_means.append(value)
+        weighted += value * len(inputs)
+        n += len(inputs)
+    assert [len(x) for x, _ in loader] == [4, 4, 2]
+    assert sum(batch_means) / len(loader) == pytest.approx(107.5 / 3, rel=1e-15)    # 001's figure
+    assert weighted / n == pytest.approx(losses.mean().item(), rel=1e-15) == pytest.approx(28.5)

@@ -161,7 +161,7 @@ def test_bad_inputs_raise_errors_that_say_what_is_wrong():
         Value(True)
     with pytest.raises(ValueError, match="finite"):
         Value(float("nan"))
-    with pytest.raises(ValueError, match="log needs a positive value"):
+    with pytest.raises(ValueError, match=r"log\(0.0\): log needs a positive value"):
         Value(0.0).log()
     with pytest.raises(ValueError, match="not a finite real number"):
         Value(0.0) ** -1
@@ -169,6 +169,63 @@ def test_bad_inputs_raise_errors_that_say_what_is_wrong():
         Value(-2.0) ** 0.5
     with pytest.raises(TypeError, match="operand"):
         Value(1.0) + "a"
+
+
+OVERFLOWS = {  # every operation of Value whose result or local derivative can overflow a float
+    "+": (lambda: Value(1e308) + Value(1e308), "1e+308 + 1e+308", "the result"),
+    "+ a number": (lambda: 1e308 + Value(1e308), "1e+308 + 1e+308", "the result"),
+    "-": (lambda: Value(1e308) - Value(-1e308), "1e+308 - -1e+308", "the result"),
+    "- from a number": (lambda: -1e308 - Value(1e308), "-1e+308 - 1e+308", "the result"),
+    "*": (lambda: Value(1e200) * Value(1e200), "1e+200 * 1e+200", "the result"),
+    "/": (lambda: Value(1.0) / Value(1e-320), "1.0 / 1e-320", "the result"),
+    "number / Value": (lambda: 1e300 / Value(1e-10), "1e+300 / 1e-10", "the result"),
+    "**": (lambda: Value(1e200) ** 2, "1e+200 ** 2.0", "the result"),
+    "** negative": (lambda: Value(1e-200) ** -2, "1e-200 ** -2.0", "the result"),
+    "** derivative": (lambda: Value(1e-200) ** -1, "1e-200 ** -1.0", "its derivative"),
+    "exp": (lambda: Value(1000.0).exp(), "exp(1000.0)", "the result"),
+    "log derivative": (lambda: Value(5e-324).log(), "log(5e-324)", "its derivative"),
+    "Value ** Value": (lambda: Value(10.0) ** Value(400.0), "10.0 ** 400.0", "the result"),
+}
+
+
+@pytest.mark.parametrize("name", list(OVERFLOWS))
+def test_overflow_in_any_operation_raises_a_value_error_naming_the_operation_and_operands(name):
+    make, expression, what = OVERFLOWS[name]
+    with pytest.raises(ValueError) as info:
+        make()
+    message = str(info.value)
+    assert expression in message and "overflows" in message and what in message, message
+
+
+@pytest.mark.parametrize("op", [Value.tanh, Value.sigmoid, Value.relu, lambda v: -v],
+                         ids=["tanh", "sigmoid", "relu", "neg"])
+@pytest.mark.parametrize("x", [-1e308, 1e308])
+def test_bounded_operations_never_overflow_even_at_the_largest_floats(op, x):
+    v = Value(x)
+    out = op(v)
+    out.backward()
+    assert math.isfinite(out.data) and math.isfinite(v.grad)
+
+
+def test_division_is_one_node_so_tiny_operands_keep_finite_derivatives_like_torch():
+    a, b = Value(3e-200), Value(1.5e-200)
+    out = a / b  # a * b**-1 would need d(b**-1)/db = -b**-2 = -4e399: an overflow
+    out.backward()
+    ta, tb = t64(3e-200), t64(1.5e-200)
+    (ta / tb).backward()
+    assert out.data == pytest.approx(2.0, rel=1e-15) and out.op == "/"
+    assert (a.grad, b.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-14)
+    with pytest.raises(ValueError, match=r"2.0 / 0.0: division by zero"):
+        Value(2.0) / 0
+    with pytest.raises(ValueError, match=r"-1.0 \*\* 2.0: a power with a Value exponent .* base a > 0"):
+        Value(-1.0) ** Value(2.0)
+
+
+def test_numbers_too_large_for_a_float_are_refused_with_a_message():
+    with pytest.raises(ValueError, match="data is too large for a float64 number"):
+        Value(10**400)
+    with pytest.raises(ValueError, match="operand is too large for a float64 number"):
+        Value(1.0) * 10**400
 
 
 def test_repr_shows_label_value_and_gradient():
@@ -231,6 +288,14 @@ def test_neurons_are_seeded_and_check_their_arguments():
         Neuron(0)
     with pytest.raises(ValueError, match="at least one layer"):
         MLP(2, [])
+    with pytest.raises(TypeError, match=r"sizes must be a list of layer widths, e.g. \[4, 1\], got 4"):
+        MLP(2, 4)
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be >= 1, got 0"):
+        MLP(2, [3, 0])
+    with pytest.raises(TypeError, match=r"sizes\[0\] must be an integer, got 2.5"):
+        MLP(2, [2.5])
+    with pytest.raises(TypeError, match="takes a list of 3 inputs .* got float"):
+        a(1.0)
 
 
 def test_importing_nnlib_autograd_needs_only_numpy():

@@ -287,3 +287,40 @@ def test_relative_error_is_what_gradcheck_reports_and_a_sign_flip_gives_two():  
     flipped = gradcheck(f, x, grad_fn=lambda v: -g(v))
     assert flipped.max_rel_error == pytest.approx(2.0, rel=1e-6) and not flipped.passed
     assert gradcheck(f, x, grad_fn=g).max_rel_error < 1e-7
+
+
+def _stack_of_uniform_inits(seeds, hidden=2):
+    """The chapter's stack_of_inits("uniform", seeds, hidden): one generator per seed, four draws in order."""
+    gens = [np.random.default_rng(s) for s in seeds]
+    draws = [[g.random(sh) for sh in ((2, hidden), (hidden,), (hidden, 1), (1,))] for g in gens]
+    return [np.stack(p) for p in zip(*draws)]
+
+
+def test_failed_2_2_1_xor_runs_are_on_plateaus_or_near_saddles_not_in_minima():
+    # the chapter's claim (Hamey 1998: no local minima at finite weights): the runs stuck near MSE 0.125 still
+    # have a non-zero gradient and keep descending while the weights grow; the run near 0.167 has negative curvature
+    torch = pytest.importorskip("torch")
+    X, t = nnlib.data.xor()
+    Xt, Tt = torch.tensor(X, dtype=torch.float64), torch.tensor(t[:, None], dtype=torch.float64)
+
+    def E_of(theta):
+        W1, b1, W2, b2 = theta[:4].reshape(2, 2), theta[4:6], theta[6:8].reshape(2, 1), theta[8:]
+        return 0.5 * ((torch.sigmoid(torch.sigmoid(Xt @ W1 + b1) @ W2 + b2) - Tt) ** 2).sum()
+
+    run = train_xor(*_stack_of_uniform_inits([3, 62]), lr=2.0, steps=2000)
+    more = train_xor(run["W1"], run["b1"], run["W2"], run["b2"], lr=2.0, steps=3000)
+    for i, level in enumerate((0.125, 1 / 6)):
+        theta = torch.tensor(np.concatenate([run[k][i].ravel() for k in ("W1", "b1", "W2", "b2")]))
+        g = torch.func.grad(E_of)(theta)
+        by_hand = two_layer_grads(X, t[:, None].astype(float), *(run[k][i] for k in ("W1", "b1", "W2", "b2")))
+        np.testing.assert_allclose(g.numpy(), np.concatenate([by_hand[k].ravel() for k in ("W1", "b1", "W2", "b2")]),
+                                   rtol=1e-10, atol=1e-14)
+        assert torch.linalg.norm(g) > 1e-4                           # not a stationary point
+        assert level < more["final_mse"][i] < run["final_mse"][i]     # still descending towards the level
+        grow = [np.abs(np.concatenate([r[k][i].ravel() for k in ("W1", "b1", "W2", "b2")])).max() for r in (run, more)]
+        assert grow[1] > grow[0]                                      # ... by growing the weights
+        eig = torch.linalg.eigvalsh(torch.func.hessian(E_of)(theta)).numpy()
+        if i == 0:
+            assert 0 < eig[0] < 1e-4                                  # a nearly flat plateau
+        else:
+            assert eig[0] < 0                                         # near a saddle: a direction of negative curvature

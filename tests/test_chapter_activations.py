@@ -23,6 +23,7 @@ def grid(low=-8.0, high=8.0, n=321):
 
 
 def test_eq_linear_collapse_two_and_ten_linear_layers_equal_one():
+    """eq-linear-collapse: W = W1 W2, b = b1 W2 + b2."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(6, 3))
     two = Sequential(Dense(3, 5, rng=rng), Dense(5, 2, rng=rng))
@@ -36,6 +37,7 @@ def test_eq_linear_collapse_two_and_ten_linear_layers_equal_one():
 
 
 def test_eq_xor_relu_hand_made_network_is_exact_and_linear_without_relu():
+    """eq-xor-relu: relu(x1 + x2) - 2 relu(x1 + x2 - 1) is XOR."""
     X, y = nnlib.data.xor()
     W1, b1, w2 = np.ones((2, 2)), np.array([0.0, -1.0]), np.array([[1.0], [-2.0]])
     net = Sequential(Dense(2, 2, rng=0), ReLU(), Dense(2, 1, rng=0))
@@ -47,6 +49,7 @@ def test_eq_xor_relu_hand_made_network_is_exact_and_linear_without_relu():
 
 
 def test_eq_sigmoid_quotient_form_and_sigma_one_minus_sigma_match_torch(torch):
+    """eq-sigmoid: the quotient form of sigma' equals sigma (1 - sigma)."""
     z = grid()
     s = 1 / (1 + np.exp(-z))
     np.testing.assert_allclose(nnlib.sigmoid(z), s, rtol=1e-14)
@@ -57,6 +60,7 @@ def test_eq_sigmoid_quotient_form_and_sigma_one_minus_sigma_match_torch(torch):
 
 
 def test_eq_tanh_is_two_sigma_of_two_z_minus_one_and_its_derivative_is_one_minus_tanh_squared(torch):
+    """eq-tanh: tanh z = 2 sigma(2z) - 1, tanh' = 1 - tanh^2."""
     z = grid()
     np.testing.assert_allclose(np.tanh(z), (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)), rtol=1e-13)
     np.testing.assert_allclose(np.tanh(z), 2 * nnlib.sigmoid(2 * z) - 1, rtol=1e-12, atol=1e-15)
@@ -68,6 +72,7 @@ def test_eq_tanh_is_two_sigma_of_two_z_minus_one_and_its_derivative_is_one_minus
 
 
 def test_eq_relu_steps_with_pytorchs_values_at_the_kink(torch):
+    """eq-relu: the steps of relu' and leaky_relu', with PyTorch's values at z = 0."""
     z = np.arange(-20, 21) / 4.0                       # includes z = 0 exactly
     F = torch.nn.functional
     for f, df, tf in ((nnlib.relu, nnlib.relu_grad, torch.relu),
@@ -82,6 +87,7 @@ def test_eq_relu_steps_with_pytorchs_values_at_the_kink(torch):
 
 
 def test_eq_gelu_written_with_math_erf_matches_nnlib_and_torch(torch):
+    """eq-gelu: gelu = z Phi(z), gelu' = Phi(z) + z phi(z)."""
     z = grid(-6, 6, 241)
     Phi = np.array([0.5 * (1 + erf(t / sqrt(2))) for t in z])
     phi = np.exp(-z ** 2 / 2) / sqrt(2 * pi)
@@ -93,6 +99,7 @@ def test_eq_gelu_written_with_math_erf_matches_nnlib_and_torch(torch):
 
 
 def test_eq_sigmoid_bound_derivative_at_most_a_quarter_only_at_zero_and_like_exp_in_the_tails():
+    """eq-sigmoid-bound: 0 < sigma' <= 1/4, equality only at 0, sigma' ~ e^-|z|."""
     z = grid(-30, 30, 6001)      # beyond z = 36.7, sigma(z) rounds to 1 and sigma(1 - sigma) to 0 (torch too)
     d = nnlib.sigmoid_grad(z)
     p = nnlib.sigmoid(z)
@@ -106,6 +113,7 @@ def test_eq_sigmoid_bound_derivative_at_most_a_quarter_only_at_zero_and_like_exp
 
 
 def test_eq_chain_product_of_factors_is_bounded_by_w_over_four_to_the_L():
+    """eq-chain: the product of w f'(z_l), at most (|w|/4)^L for the sigmoid."""
     from nnlib.experiments import chain_gradient
     rng = np.random.default_rng(1)
     for _ in range(50):
@@ -118,6 +126,7 @@ def test_eq_chain_product_of_factors_is_bounded_by_w_over_four_to_the_L():
 
 
 def test_eq_sigmoid_stable_equals_the_piecewise_formula_without_warnings():
+    """eq-sigmoid-stable: the two-branch sigmoid, without overflow warnings."""
     x = np.concatenate([grid(-700, 700, 1401), [-1000.0, 1000.0]])
     with np.errstate(over="ignore", invalid="ignore"):
         piecewise = np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
@@ -147,6 +156,7 @@ def test_log_sigmoid_of_minus_1000_via_log_softmax_is_minus_1000():
 
 
 def test_eq_softmax_and_eq_softmax_shift_match_torch_and_survive_large_logits(torch):
+    """eq-softmax and eq-softmax-shift."""
     rng = np.random.default_rng(2)
     Z = rng.normal(size=(5, 4)) * 3
     e = np.exp(Z)
@@ -159,12 +169,14 @@ def test_eq_softmax_and_eq_softmax_shift_match_torch_and_survive_large_logits(to
 
 
 def test_eq_softmax_two_two_class_softmax_is_the_sigmoid():
+    """eq-softmax-two: softmax((z, 0))_1 = sigma(z)."""
     s = grid(-30, 30, 121)
     two = nnlib.softmax(np.column_stack([s, np.zeros_like(s)]), axis=-1)[:, 0]
     np.testing.assert_allclose(two, nnlib.sigmoid(s), rtol=1e-12, atol=0)
 
 
 def test_eq_softmax_jacobian_matches_torch_and_softmax_backward(torch):
+    """eq-softmax-jacobian: J = diag(y) - y y^T and g J = y (g - g.y)."""
     rng = np.random.default_rng(4)
     for _ in range(5):
         z, g = rng.normal(size=6) * 2, rng.normal(size=6)
@@ -177,6 +189,7 @@ def test_eq_softmax_jacobian_matches_torch_and_softmax_backward(torch):
 
 
 def test_eq_tanh_backward_tanh_layer_passes_grad_times_one_minus_h_squared(torch):
+    """eq-tanh-backward: dL/dz = dL/dh * (1 - h^2)."""
     rng = np.random.default_rng(5)
     z, g = rng.normal(size=(4, 3)) * 2, rng.normal(size=(4, 3))
     layer = Tanh()
@@ -220,3 +233,141 @@ def test_source_002_backward_shapes_cannot_multiply():
     dW2, h1 = np.zeros((2, 1)), np.zeros((4, 2))
     with pytest.raises(ValueError, match="not aligned"):
         np.dot(dW2, np.tanh(h1).T)
+
+
+def test_eq_xor_relu_output_exceeds_one_half_exactly_between_the_lines_one_half_and_three_halves():
+    """The band of the hand-made XOR network (eq-xor-relu): 1/2 < x1 + x2 < 3/2, not the hidden units' lines 0 and 1."""
+    rng = np.random.default_rng(6)
+    P = rng.uniform(-1, 3, size=(5000, 2))
+    W1, b1, w2 = np.ones((2, 2)), np.array([0.0, -1.0]), np.array([1.0, -2.0])
+    y_hat = nnlib.relu(P @ W1 + b1) @ w2
+    s = P.sum(axis=1)
+    np.testing.assert_array_equal(y_hat > 0.5, (s > 0.5) & (s < 1.5))
+    edges = np.array([0.5, 1.5])
+    np.testing.assert_array_equal(nnlib.relu(edges) - 2 * nnlib.relu(edges - 1), [0.5, 0.5])
+
+
+def test_failing_2_2_1_xor_runs_have_two_outputs_at_one_half():
+    """The chapter's claim about its failing seeds: two outputs near 0.5, MSE near 2 * 0.25 / 4."""
+    from nnlib import Sigmoid, data, optim, train
+    X, y = data.xor()
+    Y = y[:, None].astype(float)
+    failures = 0
+    for seed in range(10):
+        init = np.random.default_rng(seed)
+        net = Sequential(Dense(2, 2, rng=init), Tanh(), Dense(2, 1, rng=init), Sigmoid())
+        history = train.fit(net, losses.MSELoss(), optim.SGD(net.parameters(), lr=0.5, momentum=0.9), X, Y,
+                            epochs=500, batch_size=4, shuffle=False, progress=False)
+        out = net(X).ravel()
+        if not np.array_equal(out > 0.5, y == 1):
+            failures += 1
+            near_half = np.abs(out - 0.5) < 0.01
+            assert near_half.sum() == 2, (seed, out)
+            assert np.all(np.abs(out - y)[~near_half] < 0.05), (seed, out)      # the other two are right
+            assert history["loss"][-1] == pytest.approx(0.125, abs=0.002), seed
+    assert failures == 4
+
+
+def test_eq_one_hidden_layer_is_what_a_dense_activation_dense_network_computes():
+    """eq-one-hidden-layer: g(x) = sum_i v_i f(w_i . x + b_i) + c, for every activation of the chapter."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(6, 3))
+    for name, (f, _) in nnlib.ACTIVATIONS.items():
+        layer = {"sigmoid": nnlib.Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": nnlib.LeakyReLU,
+                 "gelu": nnlib.GELU}[name]
+        net = Sequential(Dense(3, 5, rng=rng), layer(), Dense(5, 1, rng=rng))
+        W, b, v, c = net[0].W.data, net[0].b.data, net[2].W.data[:, 0], net[2].b.data[0]
+        by_sum = np.array([sum(v[i] * f(W[:, i] @ x + b[i]) for i in range(5)) + c for x in X])
+        np.testing.assert_allclose(net(X).ravel(), by_sum, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def _relu_interpolant(F, n, a=0.0, b=1.0):
+    knots = np.linspace(a, b, n + 1)
+    slopes = np.diff(F(knots)) / ((b - a) / n)
+    net = Sequential(Dense(1, n, rng=0), ReLU(), Dense(n, 1, rng=0))
+    net[0].W.data[:] = 1.0
+    net[0].b.data[:] = -knots[:-1]
+    net[2].W.data[:, 0] = np.diff(slopes, prepend=0.0)
+    net[2].b.data[:] = F(knots[0])
+    return net, knots
+
+
+@pytest.mark.parametrize("F, d2max, a, b", [
+    (lambda x: np.sin(2 * np.pi * x), 4 * np.pi ** 2, 0.0, 1.0),
+    (np.exp, np.exp(2.0), -1.0, 2.0),
+    (lambda x: x ** 3 - x, 6 * 3.0, -3.0, 3.0),
+])
+def test_eq_relu_interpolation_is_the_broken_line_and_meets_eq_interpolation_error(F, d2max, a, b):
+    """eq-relu-interpolation builds the broken line through (t_k, F(t_k)); eq-interpolation-error bounds its error."""
+    x = np.linspace(a, b, 20001)[:, None]
+    previous = None
+    for n in (3, 6, 12, 24, 48):
+        net, knots = _relu_interpolant(F, n, a, b)
+        g = net(x).ravel()
+        np.testing.assert_allclose(g, np.interp(x.ravel(), knots, F(knots)), rtol=1e-10, atol=1e-10)
+        error = np.abs(g - F(x).ravel()).max()
+        bound = ((b - a) / n) ** 2 / 8 * d2max
+        assert error <= bound * (1 + 1e-9), (n, error, bound)
+        assert error >= 0.2 * bound, (n, error, bound)          # the bound is of the right order, not vacuous
+        if previous is not None:
+            assert 3.0 < previous / error < 5.0                  # doubling the width divides the error by ~4
+        previous = error
+
+
+def test_universal_approximation_numbers_the_chapter_prints_for_sin_2_pi_x():
+    F = lambda x: np.sin(2 * np.pi * x)
+    x = np.linspace(0, 1, 10001)[:, None]
+    errors = {n: np.abs(_relu_interpolant(F, n)[0](x) - F(x)).max() for n in (2, 32)}
+    assert errors[2] == pytest.approx(1.0, abs=1e-12)
+    assert errors[32] == pytest.approx(4.79e-3, rel=1e-2)
+    assert 32.0 ** 10 == pytest.approx(1.1e15, rel=0.05)
+    g32 = _relu_interpolant(F, 32)[0]
+    np.testing.assert_allclose(g32(np.array([[1.25], [1.5], [2.0]])).ravel(), [1.561, 3.121, 6.243], atol=1e-3)
+
+
+def test_gelu_slope_fades_on_the_left_while_leaky_relu_keeps_alpha():
+    z = np.array([-5.0, -10.0])
+    np.testing.assert_allclose(nnlib.gelu_grad(z), [-7.146946001792296e-06, -7.618400096464814e-22], rtol=1e-6)
+    np.testing.assert_array_equal(nnlib.leaky_relu_grad(z), [0.01, 0.01])
+    np.testing.assert_array_equal(nnlib.relu_grad(z), [0.0, 0.0])
+    zz = np.linspace(-10, 10, 200001)
+    assert zz[nnlib.gelu_grad(zz).argmax()] == pytest.approx(np.sqrt(2), abs=1e-4)
+    assert nnlib.gelu_grad(np.sqrt(2)) == pytest.approx(1.129, abs=5e-4)
+
+
+def test_gelu_tanh_approximation_and_silu_swiglu_formulas_match_torch(torch):
+    """The formulas of 'Which one to use': GELU's tanh approximation, silu(z) = z sigma(z), silu(xW) * (xV)."""
+    F = torch.nn.functional
+    z = np.linspace(-6, 6, 1201)
+    approx = 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
+    np.testing.assert_allclose(approx, F.gelu(torch.tensor(z), approximate="tanh").numpy(), rtol=1e-12, atol=1e-14)
+    assert np.abs(approx - nnlib.gelu(z)).max() == pytest.approx(4.7e-4, rel=0.05)
+    np.testing.assert_allclose(z * nnlib.sigmoid(z), F.silu(torch.tensor(z)).numpy(), rtol=1e-12, atol=1e-14)
+    rng = np.random.default_rng(8)
+    x, W, V = rng.normal(size=(4, 3)), rng.normal(size=(3, 8)), rng.normal(size=(3, 8))
+    ours = (x @ W) * nnlib.sigmoid(x @ W) * (x @ V)
+    theirs = F.silu(torch.tensor(x) @ torch.tensor(W)) * (torch.tensor(x) @ torch.tensor(V))
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_eq_chain_bound_is_not_reached_by_ten_sigmoid_layers():
+    """eq-chain with w = 1, L = 10: the largest product over a_0 is about 0.409 of (1/4)^10."""
+    a0 = np.linspace(-10, 10, 200001)
+    a, grad = a0, np.ones_like(a0)
+    for _ in range(10):
+        grad, a = grad * nnlib.sigmoid_grad(a), nnlib.sigmoid(a)
+    assert grad.max() == pytest.approx(3.9013e-07, rel=1e-4)
+    assert a0[grad.argmax()] == pytest.approx(-0.1587, abs=2e-4)
+    assert grad.max() / 0.25 ** 10 == pytest.approx(0.409, abs=5e-4)
+
+
+def test_source_002_backward_sends_the_error_through_dW2_instead_of_W2():
+    """The fourth fault: with shapes made to fit, propagating through dW2 still differs from through W2."""
+    rng = np.random.default_rng(9)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    W1, W2 = rng.normal(size=(2, 2)), rng.normal(size=(2, 1))
+    h1 = np.tanh(X @ W1)
+    d_y = 2 * (h1 @ W2 - Y) / len(X)
+    dW2 = h1.T @ d_y
+    assert dW2.shape == W2.shape and not np.allclose(d_y @ dW2.T, d_y @ W2.T)

@@ -1,17 +1,22 @@
 """The formulas of the loss-functions chapter (book/04_losses.ipynb), each against an independent oracle.
 
-Every labelled equation of the chapter is checked here or in tests/test_losses.py,
-tests/test_activations.py and tests/test_experiments_losses.py; the test names
-cite the labels.
+Every labelled equation of the chapter is checked here, and each section names the
+labels it checks (eq-loss-mean, eq-mse, ...) as the notebook spells them; the last test
+makes sure the two lists agree.
 """
+import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nnlib
 from nnlib.data import one_hot
-from nnlib.experiments.losses import logit_gradients
+from nnlib.experiments.losses import TEMPERATURE_LOGITS, logit_gradients, softmax_temperature
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "04_losses.ipynb"
 
 
 @pytest.fixture
@@ -30,7 +35,7 @@ def classes(seed, n=7, c=4, scale=2.0):
     return rng.normal(scale=scale, size=(n, c)), rng.integers(0, c, size=n)
 
 
-# -- eq-loss-mean, eq-mse, eq-half-sse ------------------------------------------------------
+# -- eq-loss-mean, eq-mse, eq-mse-grad, eq-half-sse ------------------------------------------
 
 def test_eq_loss_mean_every_loss_is_the_mean_of_per_example_losses(torch):
     y_pred, y_true = regression_pair(0, (5, 1))
@@ -48,6 +53,18 @@ def test_broadcast_shape_bug_gives_a_wrong_number_and_nnlib_refuses_it():
     assert wrong != pytest.approx(float(nnlib.mse(y_pred, y_true)), rel=1e-3)
     with pytest.raises(ValueError, match=r"y_true has shape \(4,\), expected \(4, 1\) like y_pred"):
         nnlib.mse(y_pred, y_true.ravel())
+
+
+def test_eq_mse_and_eq_mse_grad_match_torch_autograd(torch):
+    y_pred, y_true = regression_pair(15, (6, 2))
+    yt = torch.tensor(y_pred, requires_grad=True)
+    loss = torch.nn.functional.mse_loss(yt, torch.tensor(y_true))
+    loss.backward()
+    by_formula = np.sum((y_pred - y_true) ** 2) / y_pred.size            # eq-mse, n counts every entry
+    assert by_formula == pytest.approx(loss.item(), rel=1e-14)
+    grad = 2 / y_pred.size * (y_pred - y_true)                            # eq-mse-grad
+    np.testing.assert_allclose(grad, yt.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(nnlib.mse_grad(y_pred, y_true), grad, rtol=1e-15)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -71,6 +88,16 @@ def test_source_002_output_gradient_is_minus_the_gradient_and_increases_the_loss
 
 # -- eq-bce: log base ------------------------------------------------------------------------
 
+def test_eq_bce_as_written_matches_torch_for_hard_and_soft_targets(torch):
+    rng = np.random.default_rng(17)
+    p = rng.uniform(0.02, 0.98, 12)
+    for y in (rng.integers(0, 2, 12).astype(float), rng.uniform(0, 1, 12)):
+        as_written = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        expected = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y)).item()
+        assert as_written == pytest.approx(expected, rel=1e-14)
+        assert float(nnlib.binary_cross_entropy(p, y)) == pytest.approx(expected, rel=1e-14)
+
+
 def test_eq_bce_in_bits_is_the_natural_log_loss_divided_by_ln2():
     rng = np.random.default_rng(4)
     p, y = rng.uniform(0.05, 0.95, 10), rng.integers(0, 2, 10).astype(float)
@@ -78,12 +105,12 @@ def test_eq_bce_in_bits_is_the_natural_log_loss_divided_by_ln2():
     assert bits == pytest.approx(float(nnlib.binary_cross_entropy(p, y)) / np.log(2), rel=1e-14)
 
 
-# -- eq-softmax, eq-ce, eq-ce-uniform ------------------------------------------------------
+# -- eq-losses-softmax, eq-ce, eq-ce-uniform -------------------------------------------------
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_eq_ce_one_hot_form_equals_picked_entries_and_torch_with_probability_targets(torch, seed):
     logits, t = classes(seed)
-    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # eq-softmax as written
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # eq-losses-softmax as written
     np.testing.assert_allclose(P, torch.softmax(torch.tensor(logits), dim=1).numpy(), rtol=1e-13)
     Y = one_hot(t, logits.shape[1])
     one_hot_form = -np.mean(np.sum(Y * np.log(P), axis=1))
@@ -103,6 +130,9 @@ def test_two_class_softmax_cross_entropy_is_the_binary_cross_entropy_of_the_sigm
     rng = np.random.default_rng(5)
     z, labels = rng.normal(scale=2, size=9), rng.integers(0, 2, 9)
     two = np.stack([np.zeros(9), z], axis=1)
+    # the softmax of (0, z) is (1 - sigma(z), sigma(z)), as the chapter writes it
+    np.testing.assert_allclose(nnlib.softmax(two, axis=1), np.stack([1 - nnlib.sigmoid(z), nnlib.sigmoid(z)], 1),
+                               rtol=1e-14, atol=1e-16)
     assert float(nnlib.cross_entropy(two, labels)) == pytest.approx(
         float(nnlib.binary_cross_entropy(nnlib.sigmoid(z), labels.astype(float))), rel=1e-12)
 
@@ -116,6 +146,24 @@ def test_source_004_binary_formula_on_one_hot_targets_is_not_the_cross_entropy()
     # it is the one-vs-rest sum of binary losses per example, divided by C (mean over N*C entries)
     one_vs_rest = -np.sum(Y * np.log(P) + (1 - Y) * np.log(1 - P), axis=1).mean() / logits.shape[1]
     assert binary == pytest.approx(one_vs_rest, rel=1e-12)
+
+
+# -- eq-softmax-temperature -------------------------------------------------------------------
+
+@pytest.mark.parametrize("temperature", [0.25, 1.0, 4.0, 100.0])
+def test_eq_softmax_temperature_formula_matches_torch_and_the_experiment(torch, temperature):
+    z = TEMPERATURE_LOGITS
+    by_formula = np.exp(z / temperature) / np.exp(z / temperature).sum()
+    np.testing.assert_allclose(by_formula, torch.softmax(torch.tensor(z) / temperature, dim=0).numpy(), rtol=1e-13)
+    np.testing.assert_allclose(softmax_temperature(temperature, 0)["probs"], by_formula, rtol=1e-13, atol=1e-300)
+    assert np.array_equal(np.argsort(by_formula), np.argsort(z))  # the order of the classes is kept
+
+
+def test_eq_softmax_temperature_cold_is_one_hot_hot_is_uniform_with_ce_ln_c():
+    z = TEMPERATURE_LOGITS
+    assert nnlib.softmax(z / 0.01)[0] == pytest.approx(1.0, abs=1e-40)
+    np.testing.assert_allclose(nnlib.softmax(z / 1e6), 1 / z.size, rtol=1e-5)
+    assert float(nnlib.cross_entropy((z / 1e6)[None], [0])) == pytest.approx(np.log(z.size), rel=1e-5)
 
 
 # -- eq-keras-swapped -------------------------------------------------------------------------
@@ -167,6 +215,76 @@ def test_eq_nll_categorical_is_n_times_cross_entropy(torch):
     logits, t = classes(10, n=11, c=6)
     nll = -torch.distributions.Categorical(logits=torch.tensor(logits)).log_prob(torch.tensor(t)).sum().item()
     assert nll == pytest.approx(11 * float(nnlib.cross_entropy(logits, t)), rel=1e-13)
+
+
+# -- eq-losses-ce-kl ---------------------------------------------------------------------------
+
+def xlogy(a, b):
+    """a log b, and 0 where a == 0."""
+    return np.where(a > 0, a * np.log(np.where(a > 0, b, 1.0)), 0.0)
+
+
+def random_distributions(seed, n=8, c=5, zeros=True):
+    rng = np.random.default_rng(seed)
+    y = rng.dirichlet(np.full(c, 0.7), size=n)
+    if zeros:  # some exact zeros, where 0 log 0 = 0 matters
+        y[: n // 2, 0] = 0.0
+        y /= y.sum(axis=1, keepdims=True)
+    return y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eq_losses_ce_kl_cross_entropy_is_entropy_plus_kl_for_random_distributions(torch, seed):
+    y = random_distributions(seed)
+    logits = np.random.default_rng(100 + seed).normal(scale=2, size=y.shape)
+    p = nnlib.softmax(logits, axis=1)
+    ce = -np.sum(xlogy(y, p), axis=1)
+    entropy = -np.sum(xlogy(y, y), axis=1)
+    kl = np.sum(xlogy(y, y) - xlogy(y, p), axis=1)
+    np.testing.assert_allclose(ce, entropy + kl, rtol=1e-13)
+    # oracles: torch's cross-entropy with probability targets and torch.distributions
+    yt, pt = torch.distributions.Categorical(probs=torch.tensor(y)), torch.distributions.Categorical(probs=torch.tensor(p))
+    expected_ce = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(y), reduction="none").numpy()
+    np.testing.assert_allclose(ce, expected_ce, rtol=1e-12)
+    np.testing.assert_allclose(entropy, yt.entropy().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(kl, torch.distributions.kl_divergence(yt, pt).numpy(), rtol=1e-12)
+    assert np.all(kl > 0)                                         # Gibbs: p != y here
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_eq_losses_ce_kl_minimum_over_p_is_the_entropy_reached_at_p_equal_y(seed):
+    y = random_distributions(seed, n=1, c=4, zeros=False)[0]
+    entropy = -np.sum(y * np.log(y))                           # H(y), which is also CE(y, y)
+    # every other prediction costs more: random ones, and small steps away from y in every direction
+    rng = np.random.default_rng(seed)
+    for p in list(rng.dirichlet(np.ones(4), size=200)) + [nnlib.softmax(np.log(y) + 1e-3 * rng.normal(size=4))
+                                                         for _ in range(50)]:
+        assert -np.sum(y * np.log(p)) > entropy
+    # the minimiser found numerically by gradient descent on the logits is y itself
+    z = np.zeros(4)
+    for _ in range(2000):
+        z -= 1.0 * (nnlib.softmax(z) - y)                     # gradient of CE(y, softmax(z)) is p - y
+    np.testing.assert_allclose(nnlib.softmax(z), y, atol=1e-8)
+
+
+def test_eq_losses_ce_kl_hard_targets_have_zero_entropy_and_soft_binary_targets_do_not():
+    logits, t = classes(16, n=6, c=4)
+    Y, P = one_hot(t, 4), nnlib.softmax(logits, axis=1)
+    kl = np.sum(xlogy(Y, Y) - xlogy(Y, P), axis=1)
+    assert float(nnlib.cross_entropy(logits, t)) == pytest.approx(kl.mean(), rel=1e-13)   # H(Y) = 0
+    # the chapter's soft binary target: BCE(0.3, 0.3) = H(0.3, 0.7) = 0.611 nats, the smallest BCE against 0.3
+    h = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))
+    assert float(nnlib.binary_cross_entropy([0.3], [0.3])) == pytest.approx(h, rel=1e-14)
+    assert round(h, 3) == 0.611
+    grid = np.linspace(0.01, 0.99, 99)
+    bce = np.array([float(nnlib.binary_cross_entropy([q], [0.3])) for q in grid])
+    assert grid[bce.argmin()] == pytest.approx(0.3) and bce.min() == pytest.approx(h, rel=1e-14)
+
+
+def test_kl_divergence_is_not_symmetric():
+    y, p = random_distributions(5, n=1, c=4, zeros=False)[0], random_distributions(6, n=1, c=4, zeros=False)[0]
+    kl_yp, kl_py = np.sum(y * np.log(y / p)), np.sum(p * np.log(p / y))
+    assert kl_yp > 0 and kl_py > 0 and abs(kl_yp - kl_py) > 1e-3
 
 
 # -- eq-se-logit-grad, eq-bce-logit-grad ------------------------------------------------------
@@ -239,10 +357,10 @@ def test_eq_bce_logits_stable_form_is_exact_where_the_formula_as_written_is_infi
     np.testing.assert_allclose(stable, expected, rtol=1e-13)
 
 
-# -- eq-softmax-jacobian, eq-ce-grad -------------------------------------------------------------
+# -- eq-losses-softmax-jacobian, eq-ce-grad -------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_eq_softmax_jacobian_matches_torch(torch, seed):
+def test_eq_losses_softmax_jacobian_matches_torch(torch, seed):
     z = np.random.default_rng(seed).normal(scale=2, size=5)
     p = nnlib.softmax(z)
     J = np.diag(p) - np.outer(p, p)
@@ -262,3 +380,41 @@ def test_eq_ce_grad_by_chain_rule_by_formula_and_torch_agree_and_rows_sum_to_zer
     np.testing.assert_allclose(formula, zt.grad.numpy(), rtol=1e-12, atol=1e-16)
     np.testing.assert_allclose(nnlib.cross_entropy_grad(logits, t), formula, rtol=1e-12, atol=1e-16)
     np.testing.assert_allclose(formula.sum(axis=1), 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eq_ce_grad_is_orthogonal_to_ones_a_constant_shift_changes_nothing_a_zero_sum_move_does(torch, seed):
+    logits, t = classes(seed, n=5, c=4)
+    grad = nnlib.cross_entropy_grad(logits, t)
+    np.testing.assert_allclose(grad @ np.ones(4), 0.0, atol=1e-16)
+    for n in range(5):
+        z, c = logits[n], 4
+        ce = float(nnlib.cross_entropy(z[None], [t[n]]))
+        for shift in (-7.0, 0.5, 3.0, 100.0):
+            assert float(nnlib.cross_entropy((z + shift)[None], [t[n]])) == pytest.approx(ce, rel=1e-12)
+        delta = np.full(c, -1 / (c - 1))
+        delta[t[n]] = 1.0
+        assert abs(delta.sum()) < 1e-15
+        moved = float(nnlib.cross_entropy((z + delta)[None], [t[n]]))
+        assert moved < ce - 1e-3                                  # the "same total" move lowers the loss
+        # the slope along delta: grad . delta = -C/(C-1) (1 - p_t), checked with torch autograd
+        zt = torch.tensor(z, requires_grad=True)
+        torch.nn.functional.cross_entropy(zt[None], torch.tensor([t[n]])).backward()
+        p_t = nnlib.softmax(z)[t[n]]
+        assert zt.grad.numpy() @ delta == pytest.approx(-c / (c - 1) * (1 - p_t), rel=1e-12)
+
+
+# -- the labels of the chapter and the labels these tests name -----------------------------------
+
+LABEL = re.compile(r"\$\$\s*\((eq-[a-z0-9]+(?:-[a-z0-9]+)*)\)")
+NAMED = re.compile(r"(?<![\w-])eq-[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def test_every_labelled_equation_of_the_chapter_is_named_here_and_every_name_here_is_a_label():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    labels = set(LABEL.findall(markdown))
+    named = set(NAMED.findall(Path(__file__).read_text(encoding="utf-8")))
+    assert len(labels) >= 20, sorted(labels)
+    assert labels - named == set(), f"labelled in the chapter but named by no test here: {sorted(labels - named)}"
+    assert named - labels == set(), f"named here but not a label of the chapter: {sorted(named - labels)}"

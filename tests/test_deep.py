@@ -2,17 +2,25 @@
 
 Formula labels of book/07_deep_networks.ipynb and the tests that check them:
 
-eq-backward-delta   test_backward_recursion_gives_the_measured_deltas_and_weight_gradients
-eq-sigmoid-bound    test_sigmoid_derivative_is_at_most_a_quarter_and_003s_point_one_is_not_saturated
-eq-chain-product    test_a_chain_of_unit_weight_sigmoids_multiplies_the_gradient_by_the_product_of_derivatives
-eq-delta-bound      test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_spectral_norm
-eq-variance         test_relu_variance_ratio_per_layer_is_n_sigma2_over_2_so_he_keeps_it_at_one
-eq-xavier-he        test_xavier_and_he_initialisers_have_the_stated_standard_deviations
-eq-normalise        test_each_normalisation_standardises_the_stated_groups
-eq-running          test_running_statistics_follow_the_momentum_formula_and_are_used_in_eval_mode
-eq-clip             test_clip_grad_norm_matches_torch
+eq-backward-delta       test_backward_recursion_gives_the_measured_deltas_and_weight_gradients
+eq-deep-sigmoid-bound   test_sigmoid_derivative_is_at_most_a_quarter_and_003s_point_one_is_not_saturated
+eq-chain-product        test_a_chain_of_unit_weight_sigmoids_multiplies_the_gradient_by_the_product_of_derivatives
+eq-deep-spectral-norm   test_spectral_norm_is_the_largest_singular_value_and_the_largest_stretch
+eq-delta-bound          test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_spectral_norm,
+                        test_the_delta_bound_uses_euclidean_norms_and_the_spectral_norm_and_is_attained
+eq-variance             test_relu_variance_ratio_per_layer_is_n_sigma2_over_2_so_he_keeps_it_at_one,
+                        test_forward_variance_is_n_in_sigma2_times_the_mean_square_of_the_input,
+                        test_backward_variance_is_n_out_sigma2_halved_by_a_relu,
+                        test_tanh_small_signal_variance_is_multiplied_by_n_sigma2_and_a_saturated_one_stops_growing
+eq-xavier-he            test_xavier_and_he_initialisers_have_the_stated_standard_deviations
+eq-normalise            test_each_normalisation_standardises_the_stated_groups,
+                        test_layernorm_normalises_the_trailing_normalized_shape_like_torch
+eq-running              test_running_statistics_follow_the_momentum_formula_and_are_used_in_eval_mode
+eq-clip                 test_clip_grad_norm_matches_torch
+eq-deep-residual        test_residual_block_adds_its_input_and_its_jacobian_is_identity_plus_the_blocks
 """
 import doctest
+import functools
 import math
 
 import numpy as np
@@ -20,7 +28,7 @@ import pytest
 
 import nnlib
 from nnlib import (BatchNorm1d, CrossEntropyLoss, Dense, GroupNorm, LayerNorm, MSELoss, Parameter, ReLU,
-                   Sequential, Sigmoid, Tanh, init)
+                   Residual, Sequential, Sigmoid, Tanh, init)
 from nnlib.clip import clip_grad_norm
 from nnlib.diagnostics import activation_stats, delta_norms, gradient_norms
 
@@ -119,7 +127,7 @@ def test_backward_recursion_gives_the_measured_deltas_and_weight_gradients():
 
 
 def test_sigmoid_derivative_is_at_most_a_quarter_and_003s_point_one_is_not_saturated():
-    """eq-sigmoid-bound: sigma' = sigma (1 - sigma) <= 1/4, equality at 0 only."""
+    """eq-deep-sigmoid-bound: sigma' = sigma (1 - sigma) <= 1/4, equality at 0 only."""
     z = np.linspace(-10, 10, 20001)
     d = nnlib.sigmoid_grad(z)
     np.testing.assert_allclose(d, nnlib.sigmoid(z) * (1 - nnlib.sigmoid(z)), rtol=1e-14)
@@ -164,6 +172,100 @@ def test_each_sigmoid_layer_shrinks_delta_by_at_most_a_quarter_of_the_spectral_n
     for l in range(1, len(dense)):
         bound = 0.25 * np.linalg.norm(dense[l].W.data, 2) * d[l]
         assert d[l - 1] <= bound, (l, d[l - 1], bound)
+
+
+def test_spectral_norm_is_the_largest_singular_value_and_the_largest_stretch():
+    """eq-deep-spectral-norm: ||W||_2 = max ||W v|| / ||v|| = s_1, reached at the first right singular vector."""
+    rng = np.random.default_rng(30)
+    for shape in [(5, 3), (3, 5), (8, 8), (1, 4)]:
+        W = rng.normal(size=shape)
+        U, s, Vt = np.linalg.svd(W)
+        assert np.linalg.norm(W, 2) == pytest.approx(s[0], rel=1e-12)
+        assert np.linalg.norm(W.T, 2) == pytest.approx(s[0], rel=1e-12)
+        v = rng.normal(size=(shape[1], 5000))
+        stretch = np.linalg.norm(W @ v, axis=0) / np.linalg.norm(v, axis=0)
+        assert stretch.max() <= s[0] * (1 + 1e-12)
+        assert np.linalg.norm(W @ Vt[0]) == pytest.approx(s[0], rel=1e-12)   # attained
+        assert np.linalg.norm(W) == pytest.approx(np.sqrt(np.sum(s ** 2)), rel=1e-12)   # Frobenius: larger
+        assert np.linalg.norm(W) >= s[0]
+
+
+def test_the_delta_bound_uses_euclidean_norms_and_the_spectral_norm_and_is_attained():
+    """eq-delta-bound: ||delta^(l-1)|| <= 1/4 ||W||_2 ||delta^(l)||, Euclidean norm per example, Frobenius per batch.
+
+    At z = 0 every sigmoid factor is exactly 1/4, and the upstream delta along W's first right
+    singular vector is stretched by exactly s_1: the bound holds with equality, so no smaller
+    matrix norm (e.g. the second singular value) could replace the spectral norm.
+    """
+    rng = np.random.default_rng(31)
+    W = rng.normal(size=(6, 4))                   # layer l: 6 inputs, 4 outputs
+    spectral = np.linalg.norm(W, 2)
+    # random batches: the bound holds row by row (Euclidean) and for the whole batch (Frobenius)
+    Z_prev, delta = rng.normal(size=(50, 6)), rng.normal(size=(50, 4))
+    delta_prev = (delta @ W.T) * nnlib.sigmoid_grad(Z_prev)            # eq-backward-delta
+    rows_prev, rows = np.linalg.norm(delta_prev, axis=1), np.linalg.norm(delta, axis=1)
+    assert np.all(rows_prev <= 0.25 * spectral * rows * (1 + 1e-12))
+    assert np.linalg.norm(delta_prev) <= 0.25 * spectral * np.linalg.norm(delta)
+    # equality: z = 0 and delta along the first right singular vector of W
+    top = np.linalg.svd(W)[2][0][None, :]         # shape (1, 4)
+    tight = (top @ W.T) * nnlib.sigmoid_grad(np.zeros((1, 6)))
+    assert np.linalg.norm(tight) == pytest.approx(0.25 * spectral * np.linalg.norm(top), rel=1e-12)
+    second = np.linalg.svd(W, compute_uv=False)[1]
+    assert np.linalg.norm(tight) > 0.25 * second * np.linalg.norm(top)   # a smaller constant would fail
+
+
+# Monte Carlo checks of eq-variance. With these sizes the relative standard error of the measured
+# ratio, estimated over 40 seeds, is about 0.5 % (0.9 % for the ReLU backward case and 2 % for the
+# ReLU forward case, whose inputs have a non-zero mean); the tolerances are 4 % and 8 %, at least
+# four standard errors, so a wrong factor (n_in for n_out, a missing 1/2) cannot pass.
+N_MC, N_IN, N_OUT, SIGMA_W = 1000, 200, 500, 0.07
+
+
+@pytest.mark.parametrize("act, scale, rel", [("identity", 1.0, 0.04), ("tanh", 0.1, 0.04), ("tanh", 3.0, 0.04),
+                                             ("relu", 1.0, 0.08)])
+def test_forward_variance_is_n_in_sigma2_times_the_mean_square_of_the_input(act, scale, rel):
+    """eq-variance, forward: Var z = n_in sigma_w^2 E[a^2] for inputs a independent of W (any activation)."""
+    rng = np.random.default_rng(32)
+    pre = rng.normal(scale=scale, size=(N_MC, N_IN))
+    a = {"identity": pre, "tanh": np.tanh(pre), "relu": np.maximum(pre, 0)}[act]
+    layer = Dense(N_IN, N_OUT, rng=rng, init=functools.partial(init.normal, std=SIGMA_W))
+    z = layer(a)
+    expected = N_IN * SIGMA_W ** 2 * np.mean(a ** 2)
+    assert z.var() == pytest.approx(expected, rel=rel), (act, scale, z.var(), expected)
+    assert abs(z.var() / (N_OUT * SIGMA_W ** 2 * np.mean(a ** 2)) - 1) > 0.5   # n_out would be wrong
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_backward_variance_is_n_out_sigma2_halved_by_a_relu(relu):
+    """eq-variance, backward: Var[delta W^T] = n_out sigma_w^2 Var[delta]; a ReLU's derivative halves it."""
+    rng = np.random.default_rng(33)
+    layers = [Dense(N_IN, N_OUT, rng=rng, init=functools.partial(init.normal, std=SIGMA_W))]
+    model = Sequential(ReLU(), *layers) if relu else Sequential(*layers)
+    model(rng.normal(size=(N_MC, N_IN)))            # symmetric pre-activations: half of the ReLUs are active
+    delta = rng.normal(size=(N_MC, N_OUT))
+    delta_prev = model.backward(delta)
+    factor = N_OUT * SIGMA_W ** 2 / (2 if relu else 1)
+    assert delta_prev.var() / delta.var() == pytest.approx(factor, rel=0.04)
+    assert abs(delta_prev.var() / delta.var() / (N_IN * SIGMA_W ** 2 / (2 if relu else 1)) - 1) > 0.5
+
+
+def test_tanh_small_signal_variance_is_multiplied_by_n_sigma2_and_a_saturated_one_stops_growing():
+    """eq-variance for tanh: near 0, a = tanh z ~ z, so Var z grows by n sigma_w^2 per layer; saturated, E[a^2] -> 1."""
+    n = 256
+    rng = np.random.default_rng(34)
+    small = Sequential(*[m for _ in range(5) for m in (Dense(n, n, rng=rng, init=functools.partial(
+        init.normal, std=np.sqrt(0.8 / n))), Tanh())])
+    z_std = activation_stats(small, rng.normal(scale=0.01, size=(500, n)))["z_std"]
+    np.testing.assert_allclose((z_std[1:] / z_std[:-1]) ** 2, 0.8, rtol=0.04)   # n sigma_w^2 = 0.8
+    big = Sequential(*[m for _ in range(5) for m in (Dense(64, 64, rng=rng, init=functools.partial(
+        init.normal, std=1.0)), Tanh())])
+    stats = activation_stats(big, rng.normal(size=(500, 64)))
+    # saturated: E[a^2] is close to 1 and Var z = 64 * 1 * E[a^2] stops growing, at about 8^2
+    assert np.all(stats["z_std"][1:] > 6.5) and np.all(stats["z_std"][1:] < 8.5), stats["z_std"]
+    mean_square = stats["std"] ** 2 + stats["mean"] ** 2      # E[a^2] of each layer's output
+    assert np.all(mean_square > 0.8)
+    # the general form, Var z = n sigma_w^2 E[a^2] (one 64 x 64 matrix per layer: about 3 % noise)
+    np.testing.assert_allclose(stats["z_std"][1:] ** 2, 64 * 1.0 * mean_square[:-1], rtol=0.12)
 
 
 @pytest.mark.parametrize("std", [None, 0.05, 0.3])
@@ -346,3 +448,106 @@ def test_docstring_examples_run():
     for module in (nnlib.diagnostics, nnlib.clip, nnlib.experiments.deep):
         result = doctest.testmod(module, extraglobs={"np": np})
         assert result.failed == 0, module.__name__
+
+
+# -- LayerNorm's normalized_shape: the (N, C), (N, C, L) and transformer (N, L, C) cases ------------
+@pytest.mark.parametrize("shape, normalized_shape", [((5, 6), 6), ((3, 4, 5), (4, 5)), ((2, 3, 4), 4)])
+def test_layernorm_normalises_the_trailing_normalized_shape_like_torch(torch, shape, normalized_shape):
+    """eq-normalise for LayerNorm: statistics over the trailing dims, gamma and beta of shape normalized_shape."""
+    rng = np.random.default_rng(40)
+    x = rng.normal(1.0, 2.0, size=shape)
+    ln = LayerNorm(normalized_shape)
+    ns = ln.normalized_shape
+    assert ln.weight.shape == ln.bias.shape == ns
+    ln.weight.data[...], ln.bias.data[...] = rng.normal(size=ns), rng.normal(size=ns)
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    by_hand = ((x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
+               * ln.weight.data + ln.bias.data)
+    twin = torch.nn.LayerNorm(ns, dtype=torch.float64)
+    with torch.no_grad():
+        twin.weight.copy_(torch.from_numpy(ln.weight.data))
+        twin.bias.copy_(torch.from_numpy(ln.bias.data))
+    xt = torch.tensor(x, requires_grad=True)
+    G = rng.normal(size=shape)
+    (twin(xt) * torch.from_numpy(G)).sum().backward()
+    y = ln(x)
+    np.testing.assert_allclose(y, by_hand, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y, twin(xt).detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ln.backward(G), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ln.weight.grad, twin.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if shape == (2, 3, 4):   # the transformer case: every token (n, l) has its own mean, over its C features
+        x_hat = (y - ln.bias.data) / ln.weight.data
+        np.testing.assert_allclose(x_hat.mean(axis=-1), np.zeros((2, 3)), atol=1e-12)
+        assert not np.allclose(y, LayerNorm((3, 4))(x))   # normalising the whole sequence is another layer
+
+
+# -- what BatchNorm does to the scale of the weights before it ----------------------------------------
+def test_batchnorm_ignores_the_scale_of_the_weights_and_the_bias_and_divides_their_gradient_by_the_scale():
+    """BN(X (aW) + b') = BN(X W + b) for a > 0, so dL/d(aW) = dL/dW / a (the chapter's scale argument)."""
+    rng = np.random.default_rng(41)
+    X, y = rng.normal(size=(32, 10)), rng.integers(0, 3, size=32)
+    model = Sequential(Dense(10, 6, rng=0), BatchNorm1d(6, eps=1e-12), Tanh(), Dense(6, 3, rng=1))
+    out = model(X)
+    g = gradient_norms(model, X, y, CrossEntropyLoss())[0]
+    W_grad = model[0].W.grad.copy()
+    model[0].W.data *= 3.0
+    model[0].b.data[...] = rng.normal(size=6)
+    np.testing.assert_allclose(model(X), out, rtol=0, atol=1e-9)
+    assert gradient_norms(model, X, y, CrossEntropyLoss())[0] == pytest.approx(g / 3.0, rel=1e-7)
+    np.testing.assert_allclose(model[0].W.grad, W_grad / 3.0, rtol=1e-6, atol=1e-12)
+
+
+# -- residual connections ---------------------------------------------------------------------------
+def test_residual_block_adds_its_input_and_its_jacobian_is_identity_plus_the_blocks():
+    """eq-deep-residual: h + F(h), and dh_out/dh = I + dF/dh (checked column by column with central differences)."""
+    rng = np.random.default_rng(42)
+    block = Sequential(Dense(5, 5, rng=rng), Tanh(), Dense(5, 5, rng=rng))
+    res = Residual(block)
+    h = rng.normal(size=(1, 5))
+    np.testing.assert_allclose(res(h), h + block(h), rtol=1e-14)
+    eps = 1e-6
+    J_F = np.column_stack([(block(h + eps * e) - block(h - eps * e))[0] / (2 * eps) for e in np.eye(5)])
+    J = np.column_stack([(res(h + eps * e) - res(h - eps * e))[0] / (2 * eps) for e in np.eye(5)])
+    np.testing.assert_allclose(J, np.eye(5) + J_F, rtol=1e-7, atol=1e-9)
+    # the backward pass of a row vector g is g (I + dF/dh)
+    g = rng.normal(size=(1, 5))
+    res(h)
+    np.testing.assert_allclose(res.backward(g), g @ (np.eye(5) + J_F), rtol=1e-6, atol=1e-9)
+
+
+def test_a_residual_stack_keeps_the_first_layers_gradient_where_the_plain_stack_loses_it():
+    from nnlib.experiments.deep import mlp
+
+    rng = np.random.default_rng(43)
+    X, y = rng.normal(size=(32, 16)), rng.integers(0, 4, size=32)
+    plain = mlp(20, "tanh", "default", n_in=16, n_out=4, width=16, rng=np.random.default_rng(0))
+    res = mlp(20, "tanh", "default", n_in=16, n_out=4, width=16, rng=np.random.default_rng(0), residual=True)
+    g_plain, g_res = gradient_norms(plain, X, y, CrossEntropyLoss()), gradient_norms(res, X, y, CrossEntropyLoss())
+    assert g_plain.shape == g_res.shape == (20,)
+    assert g_plain[0] / g_plain[-1] < 1e-3, g_plain
+    assert 0.1 < g_res[0] / g_res[-1] < 10, g_res
+
+
+def test_gradient_norms_see_dense_layers_inside_residual_blocks_like_torch(torch):
+    rng = np.random.default_rng(44)
+    model = Sequential(Dense(4, 5, rng=rng), Tanh(), Residual(Sequential(Dense(5, 5, rng=rng), Tanh())),
+                       Residual(Dense(5, 5, rng=rng)), Dense(5, 3, rng=rng))
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, size=7)
+    dense = [model[0], model[2].block[0], model[3].block, model[4]]
+    lins = []
+    for d in dense:
+        lin = torch.nn.Linear(d.in_features, d.out_features, dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(d.W.data.T))
+            lin.bias.copy_(torch.from_numpy(d.b.data))
+        lins.append(lin)
+    h = torch.tanh(lins[0](torch.from_numpy(X)))
+    h = h + torch.tanh(lins[1](h))
+    h = h + lins[2](h)
+    torch.nn.functional.cross_entropy(lins[3](h), torch.from_numpy(y)).backward()
+    expected = [float(lin.weight.grad.norm()) for lin in lins]
+    np.testing.assert_allclose(gradient_norms(model, X, y, CrossEntropyLoss()), expected, rtol=1e-10)
+    with pytest.raises(ValueError, match="Residual hides Dense layers"):
+        delta_norms(model, X, y, CrossEntropyLoss())
+    with pytest.raises(ValueError, match="Residual hides activation layers"):
+        activation_stats(model, X)

@@ -16,6 +16,7 @@ from nnlib.regularization import (Penalized, l1_penalty, l1_penalty_grad, l2_pen
                                   weight_parameters)
 from nnlib.sizes import count_module_parameters, count_parameters
 from nnlib.train import EarlyStopping, StopTraining, fit
+from nnlib.experiments.digits import mean_t_interval, student_t_cdf, student_t_quantile
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "08_digits.ipynb"
 
@@ -192,6 +193,104 @@ def test_regularization_and_chapter_docstring_examples_run():
     assert result.failed == 0 and result.attempted >= 1
 
 
+
+def test_weight_decay_penalises_the_biases_too_and_weight_parameters_leaves_them_alone():
+    """SGD's weight_decay acts on every parameter it is given (biases too); Penalized on
+    weight_parameters(model) acts on the weights only: after one step the weights agree, the biases not."""
+    X, y = _data(6)
+    a, b = _small_net(6), _small_net(6)
+    start = [p.data.copy() for p in a.parameters()]
+    loss = CrossEntropyLoss()
+    opt_a = SGD(a.parameters(), lr=0.1, weight_decay=0.5)
+    opt_b = Penalized(SGD(b.parameters(), lr=0.1), weight_parameters(b), l2=0.5)
+    for model, opt in ((a, opt_a), (b, opt_b)):
+        opt.zero_grad()
+        model.backward(loss.grad(model(X), y))
+        opt.step()
+    for name, pa, pb, p0 in zip(("W1", "b1", "W2", "b2"), a.parameters(), b.parameters(), start):
+        if name.startswith("W"):
+            np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
+        else:  # the decay moved a's biases by an extra -lr * wd * b
+            assert np.abs(p0).min() > 0, "a zero bias would not show the decay"
+            np.testing.assert_allclose(pb.data - pa.data, 0.1 * 0.5 * p0, rtol=1e-10, atol=1e-15, err_msg=name)
+
+
+def test_adam_weight_decay_is_an_l2_gradient_while_adamw_decays_every_weight_alike():
+    """Under Adam, weight_decay is the L2 gradient, rescaled per coordinate like the data gradient;
+    AdamW (decoupled) multiplies every weight by 1 - lr * wd (Loshchilov and Hutter)."""
+    from nnlib.optim import AdamW
+    X, y = _data(7)
+    loss = CrossEntropyLoss()
+    nets = [_small_net(7) for _ in range(3)]
+    opts = [Adam(nets[0].parameters(), lr=0.01, weight_decay=0.1),
+            Penalized(Adam(nets[1].parameters(), lr=0.01), nets[1].parameters(), l2=0.1),
+            AdamW(nets[2].parameters(), lr=0.01, weight_decay=0.1)]
+    for _ in range(10):
+        for model, opt in zip(nets, opts):
+            opt.zero_grad()
+            model.backward(loss.grad(model(X), y))
+            opt.step()
+    for pa, pb, pw in zip(*(n.parameters() for n in nets)):
+        np.testing.assert_allclose(pb.data, pa.data, rtol=1e-12, atol=1e-14)
+    assert max(np.abs(pa.data - pw.data).max() for pa, pw in zip(nets[0].parameters(), nets[2].parameters())) > 1e-4
+    # the decoupled decay alone: zero data gradient, one step shrinks by exactly 1 - lr * wd
+    w = Parameter(np.array([2.0, -0.5, 1e-3]))
+    opt = AdamW([w], lr=0.1, weight_decay=0.2)
+    opt.zero_grad()
+    opt.step()
+    np.testing.assert_allclose(w.data, (1 - 0.1 * 0.2) * np.array([2.0, -0.5, 1e-3]), rtol=1e-15)
+    # the coupled one: the penalty gradient is normalised by Adam, so every coordinate moves by about lr
+    w = Parameter(np.array([2.0, -0.5, 1e-3]))
+    opt = Adam([w], lr=0.1, weight_decay=0.2)
+    opt.zero_grad()
+    opt.step()
+    np.testing.assert_allclose(np.abs(np.array([2.0, -0.5, 1e-3]) - w.data), 0.1, rtol=1e-4)
+
+
+# -- eq-digits-t-interval: the accuracy over seeds ---------------------------
+@pytest.mark.parametrize("values, level", [
+    ([95.83, 92.78, 94.17, 95.0, 94.17], 0.95),
+    ([0.1, 0.4], 0.9),
+    (np.random.default_rng(3).normal(size=12), 0.99),
+    (np.random.default_rng(4).normal(size=31), 0.5),
+])
+def test_eq_digits_t_interval_mean_sd_and_interval_match_scipy_stats(values, level):
+    """eq-digits-t-interval: mean +- t_{(1+level)/2, n-1} s / sqrt(n), as scipy.stats.t.interval."""
+    stats = pytest.importorskip("scipy.stats")
+    mean, sd, low, high = mean_t_interval(values, level)
+    a = np.asarray(values, dtype=np.float64)
+    assert mean == pytest.approx(np.mean(a), rel=1e-15)
+    assert sd == pytest.approx(stats.tstd(a), rel=1e-13)
+    lo_ref, hi_ref = stats.t.interval(level, len(a) - 1, loc=np.mean(a), scale=stats.sem(a))
+    assert low == pytest.approx(lo_ref, rel=1e-11, abs=1e-12)
+    assert high == pytest.approx(hi_ref, rel=1e-11, abs=1e-12)
+
+
+def test_student_t_cdf_and_quantile_match_scipy_for_whole_degrees_of_freedom():
+    stats = pytest.importorskip("scipy.stats")
+    for df in range(1, 41):
+        for t in (-40.0, -3.0, -1.0, -0.2, 0.0, 0.5, 2.0, 7.0, 60.0):
+            assert student_t_cdf(t, df) == pytest.approx(stats.t.cdf(t, df), rel=1e-12, abs=1e-15), (t, df)
+        for q in (0.005, 0.05, 0.5, 0.9, 0.95, 0.975, 0.995, 0.9995):
+            assert student_t_quantile(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-11, abs=1e-12), (q, df)
+
+
+def test_mean_t_interval_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least two"):
+        mean_t_interval([0.9])
+    with pytest.raises(ValueError, match="at least two"):
+        mean_t_interval([[0.9, 0.8]])
+    with pytest.raises(ValueError, match="finite"):
+        mean_t_interval([0.9, np.nan])
+    with pytest.raises(ValueError, match="level must lie strictly between 0 and 1"):
+        mean_t_interval([0.9, 0.8], level=95)
+    with pytest.raises(ValueError, match="whole number"):
+        student_t_quantile(0.975, 4.5)
+    with pytest.raises(ValueError, match="whole number"):
+        student_t_cdf(1.0, 0)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        student_t_quantile(1.0, 3)
+
 # -- early stopping -------------------------------------------------------
 class _Recorder:
     """Callback that keeps a copy of the parameters after every epoch."""
@@ -324,7 +423,7 @@ def _classifier_outputs(seed=0, n=300, C=4):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_accuracy_is_the_trace_of_the_confusion_matrix_over_n(seed):
-    """eq-accuracy and eq-confusion."""
+    """eq-accuracy-confusion: acc = tr(M) / N, M counted pair by pair."""
     y, scores = _classifier_outputs(seed)
     pred = scores.argmax(1)
     M = confusion_matrix(y, pred)

@@ -20,7 +20,7 @@ import pytest
 
 from nnlib.exercises import CHAPTERS, all_exercises, check, exercise, hint, solution
 from nnlib.exercises.checking import is_blank, unchanged_bug
-from nnlib.exercises.compare import compare, fmt_array, fmt_number, type_problem
+from nnlib.exercises.compare import compare, digits_to_tell_apart, fmt_array, fmt_number, fmt_value, type_problem
 
 
 def _sig(z):
@@ -257,13 +257,67 @@ def test_float32_inputs_must_give_float32_outputs():
     assert "case 'float32': expected dtype float32, got float64" in repr(result)
 
 
-def test_value_mismatch_prints_small_arrays_at_four_significant_digits():
+def test_value_mismatch_prints_the_answer_as_given_and_the_expected_value_to_four_digits_or_more():
     msg = compare(np.array([[0.123456, 2.0]]), np.array([[0.123456, 2.5]]))
     assert msg.splitlines()[0] == "values differ at 1 of 2 entries; first at index (0, 1): expected 2, got 2.5"
-    assert "expected [[0.1235, 2]]" in msg and "got      [[0.1235, 2.5]]" in msg
+    assert "expected [[0.1235, 2]]" in msg and "got      [[0.123456, 2.5]]" in msg
     assert fmt_number(12560.0) == "12560" and fmt_number(3.14159e-5) == "3.142e-05"
     with np.printoptions(precision=1, linewidth=20):
         assert fmt_array(np.array([1 / 3, 2 / 3])) == "[0.3333, 0.6667]"
+        assert fmt_array(np.array([1 / 3, 2.5]), digits=None) == "[0.3333333333333333, 2.5]"
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (1482.5, "1482.5"), (1482, "1482"), (6e23, "6e+23"), (5.9e23, "5.9e+23"), (0.1 + 0.2, "0.30000000000000004"),
+    (np.float32(0.1), "0.1"), (np.float64(2.0526), "2.0526"), (np.array(1482.5), "1482.5"),
+    (np.array(np.float32(1482.25)), "1482.25"), (np.int8(-3), "-3"), (10**20, "100000000000000000000"),
+    (9.54e-07, "9.54e-07"), (float("inf"), "inf"), (float("nan"), "nan"),
+])
+def test_fmt_value_prints_a_number_exactly_as_given(answer, shown):
+    assert fmt_value(answer) == shown
+    value = answer[()] if type(answer) is np.ndarray else answer
+    if np.isfinite(float(value)):  # the text reads back to the very same number, in the answer's own type
+        assert type(value)(shown) == value
+
+
+def test_a_wrong_value_answer_is_printed_as_given_not_rounded():
+    # neuron.ex3 expects 12560; the example was "1482 is not the right value" for 1482.5
+    for answer, shown in [(12544.5, "12544.5"), (np.float32(12560.25), "12560.25"), (np.array(1.25e4), "12500.0"),
+                          (12561, "12561")]:
+        assert repr(check("neuron.ex3", answer)) == f"❌ neuron.ex3: not yet — {shown} is not the right value"
+
+
+def test_a_half_off_count_is_printed_with_its_half():
+    # digits.ex4 asks for a count (1482 when this was written); an answer half a unit off used to print rounded
+    expected = exercise("digits.ex4").reference_function()()
+    answer = float(expected) + 0.5
+    assert repr(check("digits.ex4", answer)).endswith(f"— {answer!r} is not the right value")
+    assert repr(answer).endswith(".5")
+
+
+def test_a_wrong_scalar_from_a_function_is_printed_as_given():
+    ref = exercise("neuron.ex1").reference_function()
+    case = exercise("neuron.ex1").public_cases()[0]
+    expected = float(ref(*case.args))
+    wrong = expected * (1 + 3e-6)  # wrong at rtol 1e-7, equal to 4 significant digits
+    result = repr(check("neuron.ex1", lambda x, w, b: wrong))
+    shown_expected = fmt_number(expected, digits_to_tell_apart(expected, wrong))
+    assert f"case '{case.name}': expected {shown_expected}, got {wrong!r}" in result, result
+    assert shown_expected != fmt_number(wrong, digits_to_tell_apart(expected, wrong)), "the two must print apart"
+
+
+def test_array_messages_print_the_answers_entries_as_given_in_its_own_dtype():
+    e = np.array([0.25, 1 / 3, 2.0], dtype=np.float32)
+    g = np.array([0.25, np.float32(1 / 3) + np.float32(1e-4), 2.0], dtype=np.float32)
+    msg = compare(e, g, rtol=1e-6, atol=0)
+    first, exp_line, got_line = msg.splitlines()
+    assert first == f"values differ at 1 of 3 entries; first at index (1,): expected 0.3333, got {str(g[1])}"
+    assert str(g[1]) == "0.33343333" and got_line == f"    got      [0.25, {str(g[1])}, 2.0]"
+    assert exp_line == "    expected [0.25, 0.3333, 2]"
+    # an answer right to 4 digits but not to the tolerance: the expected value gets the digits to show it
+    msg = compare(np.array([1.23456789]), np.array([1.2346]), rtol=1e-7)
+    assert msg.splitlines()[0].endswith("expected 1.23457, got 1.2346")
+    assert digits_to_tell_apart(1.23456789, 1.2346) == 6 and digits_to_tell_apart(1.0, 2.0) == 4
 
 
 def test_comparison_never_calls_the_answers_eq_and_refuses_odd_dtypes():
@@ -320,6 +374,9 @@ def test_hints_and_solution_on_request():
     assert "```python" in ex.solution()._repr_markdown_()
     with pytest.raises(ValueError):
         ex.hint(0)
+    assert hint("neuron.ex1", np.int64(2)).level == 2  # a numpy integer is a level too
+    with pytest.raises(ValueError, match="level must be a positive integer, got 1.5"):
+        ex.hint(1.5)
 
 
 def test_grading_mode_refuses_solutions_and_defers_checks(monkeypatch):

@@ -46,6 +46,7 @@ WRONG_ANSWERS = {
         ("float64 for a float32 input", lambda x: _sig(x).astype(np.float64)),
         ("squeezed: wrong shape for a batch of one", lambda x: np.squeeze(_sig(x))),
         ("clipped to [-30, 30] before exp, loses the tails", lambda x: 1 / (1 + np.exp(-np.clip(x, -30, 30)))),
+        ("float32 precision for a float64 input", lambda x: _sig(x.astype(np.float32)).astype(x.dtype)),
         ("a lying ndarray subclass", lambda x: np.zeros_like(x).view(LyingArray)),
     ],
     "activations.ex2": [
@@ -73,7 +74,8 @@ WRONG_ANSWERS = {
     "activations.ex5": [
         ("sum of ten factors", 2.5), ("nine factors (off by one)", 0.25 ** 9),
         ("eleven factors (off by one)", 0.25 ** 11), ("one factor", 0.25), ("no shrinking", 1.0),
-        ("wrong sign", -(0.25 ** 10)),
+        ("wrong sign", -(0.25 ** 10)), ("the largest product over a_0, not the bound", 3.901274012668984e-07),
+        ("three significant digits where six are asked", 9.54e-7),
     ],
     "activations.ex6": [
         ("outputs in (0, 1)", "b"), ("larger gradients", "c"), ("overflow", "(d)"), ("not an option", "e"),
@@ -96,10 +98,20 @@ def test_the_chapter_has_seven_exercises_of_all_four_kinds():
     assert {exercise(i).kind for i in IDS} == {"function", "value", "choice", "bug"}
 
 
-def test_naive_sigmoid_is_accepted_with_a_note_about_the_overflow():
+def test_naive_sigmoid_fails_because_its_exponential_overflows():
     result = check("activations.ex1", lambda x: 1 / (1 + np.exp(-x)))
-    assert result.ok, repr(result)
-    assert any("RuntimeWarning: overflow encountered in exp" in n for n in result.notes)
+    assert not result.ok, repr(result)
+    assert "overflow" in repr(result) and "does not allow" in repr(result), repr(result)
+
+
+def test_both_branches_computed_in_full_fail_but_the_masked_stable_form_passes():
+    both = lambda x: np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+    assert not check("activations.ex1", both).ok
+
+    def stable(x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    assert check("activations.ex1", stable).ok
 
 
 def test_wrong_axis_softmax_is_reported_as_a_value_mismatch_on_the_first_case():
@@ -145,3 +157,58 @@ def test_value_answers_are_what_the_chapter_computes():
     assert ref.max_sigmoid_grad() == pytest.approx(float((s * (1 - s)).max()), rel=1e-12)
     assert ref.ten_layer_bound() == pytest.approx(ref.max_sigmoid_grad() ** 10, rel=1e-15)
     assert ref.ten_layer_bound() == pytest.approx(9.5367431640625e-07, rel=1e-15)
+
+
+# Exact, overflow-free forms of the sigmoid that ex1 must accept: the statement's absolute slack of one
+# machine epsilon exists for the two that compute 1 - (1 - tiny) near sigma = 0.
+CORRECT_SIGMOIDS = {
+    "the reference: exp(-|x|) in both branches": _sig,
+    "(1 + tanh(x / 2)) / 2": lambda x: (1 + np.tanh(x / 2)) / 2,
+    "0.5 * (1 + tanh(0.5 * x))": lambda x: 0.5 * (1 + np.tanh(0.5 * x)),
+    "1 - 1 / (1 + exp(x)) for x < 0": lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                                                        1 - 1 / (1 + np.exp(-np.abs(x)))),
+    "exp(-logaddexp(0, -x))": lambda x: np.exp(-np.logaddexp(0, -x)),
+    "1 - sigma(-x)": lambda x: 1 - _sig(-x),
+    "scipy.special.expit": lambda x: pytest.importorskip("scipy.special").expit(x),
+}
+
+
+@pytest.mark.parametrize("name", list(CORRECT_SIGMOIDS))
+def test_every_exact_overflow_free_sigmoid_is_accepted_without_notes(name):
+    result = check("activations.ex1", CORRECT_SIGMOIDS[name])
+    assert result.ok and not result.notes, f"{name}: {result!r}"
+
+
+def test_the_tanh_form_really_needs_the_absolute_slack_and_no_more():
+    ex = exercise("activations.ex1")
+    x = np.array([-50.0, -36.5, -30.0])
+    tanh_form = (1 + np.tanh(x / 2)) / 2
+    error = np.abs(tanh_form - _sig(x))
+    assert error.max() > ex.rtol * _sig(x).max()        # relative precision alone would reject it
+    assert error.max() <= ex.atol                          # one machine epsilon absolute is enough
+    assert ex.atol == np.finfo(np.float64).eps and ex.atol32 == np.finfo(np.float32).eps
+
+
+def test_ex1_statement_states_the_tolerances_of_its_check():
+    ex = exercise("activations.ex1")
+    assert (ex.rtol, ex.rtol32) == (1e-12, 1e-5)
+    for text in ("10^{-12}", "10^{-5}", f"{ex.atol / 1e-16:.1f} \\times 10^{{-16}}",
+                 f"{ex.atol32 / 1e-7:.1f} \\times 10^{{-7}}"):
+        assert text in ex.statement, text
+
+
+def test_value_statements_state_the_relative_error_their_check_accepts():
+    for eid, text in (("activations.ex4", "10^{-9}"), ("activations.ex5", "10^{-6}")):
+        ex = exercise(eid)
+        assert text in ex.statement and ex.rtol == float("1e" + text[4:-1]), eid
+
+
+def test_ex5_accepts_the_bound_to_six_significant_digits_and_it_is_above_the_true_maximum():
+    for answer in (0.25 ** 10, 4.0 ** -10, 9.53674e-7, float(f"{0.25 ** 10:.6g}")):
+        assert check("activations.ex5", answer).ok, answer
+    a = np.linspace(-10, 10, 200001)
+    grad = np.ones_like(a)
+    for _ in range(10):
+        grad, a = grad * _sig(a) * (1 - _sig(a)), _sig(a)
+    assert grad.max() == pytest.approx(3.901274012668984e-07, rel=1e-6)
+    assert grad.max() < 0.41 * ref.ten_layer_bound()

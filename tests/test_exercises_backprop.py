@@ -65,7 +65,7 @@ WRONG_ANSWERS = {
     ],
     "backprop.ex3": [
         ("direct path only", -16.0), ("path through q only", -48.0), ("wrong sign", 64.0),
-        ("factor 2 forgotten", -32.0), ("a string", "-64"), ("a boolean", True), ("an array", np.array([-64.0])),
+        ("factor 2 forgotten", -32.0), ("off in the third digit", -64.1), ("a string", "-64"), ("a boolean", True), ("an array", np.array([-64.0])),
     ],
     "backprop.ex4": [
         ("the same", "a"), ("one pass per parameter", "c"), ("one pass per layer", "(d)"),
@@ -77,6 +77,7 @@ WRONG_ANSWERS = {
         ("tanh applied twice", _tanh_backward(deriv=lambda h, z: 1 - np.tanh(h) ** 2)),
         ("derivative 1 - h instead of 1 - h^2", _tanh_backward(deriv=lambda h, z: 1 - h)),
         ("MSE scaling (divided by N)", _tanh_backward(scale=lambda n: 1.0 / n)),
+        ("chapter 3's repair: the gradient of the mean, 2/N (y_pred - y)", _tanh_backward(scale=lambda n: 2.0 / n)),
         ("db1 summed over the wrong axis", _tanh_backward(db1_axis=1)),
         ("W2 not transposed", _tanh_backward(W2T=False)),
         ("float64 promotion", _tanh_backward(promote=True)),
@@ -138,3 +139,39 @@ def test_the_source_002_reference_descends_and_matches_torch():
     E.backward()
     expected = np.concatenate([t.grad.numpy().ravel() for t in tp])
     np.testing.assert_allclose(ref.backward(X, y, *params), expected, rtol=1e-12, atol=1e-15)
+
+
+def _chapter3_repair(X, y_true, W1, b1, W2, b2):
+    """The activations chapter's repaired backward of source 002 (gradient of 002's mean squared error)."""
+    h1 = np.tanh(np.dot(X, W1) + b1)
+    y_pred = np.dot(h1, W2) + b2
+    d_y = 2 * (y_pred - y_true) / len(X)             # dL/dy_pred for L = mean((y_pred - y_true)**2)
+    dW2 = h1.T @ d_y
+    db2 = d_y.sum(axis=0, keepdims=True)
+    d_z1 = (d_y @ W2.T) * (1 - h1 ** 2)
+    dW1 = X.T @ d_z1
+    db1 = d_z1.sum(axis=0, keepdims=True)
+    return np.concatenate([dW1.ravel(), db1.ravel(), dW2.ravel(), db2.ravel()])
+
+
+def test_chapter3_repair_differs_by_the_factor_2_over_N_and_fails_ex5():
+    # source 002's mse_loss is a mean, L = mean((y_pred - y)^2); ex5 asks for E = 1/2 sum(...):
+    # dL/dtheta = (2/N) dE/dtheta for every parameter, so chapter 3's repair fails ex5 and passes once rescaled
+    result = check("backprop.ex5", _chapter3_repair)
+    assert result.status == "incorrect" and "values differ" in repr(result), repr(result)
+    rng = np.random.default_rng(3)
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    params = [rng.standard_normal((2, 2)), rng.standard_normal((1, 2)), rng.standard_normal((2, 1)),
+              rng.standard_normal((1, 1))]
+    np.testing.assert_allclose(_chapter3_repair(X, y, *params), 2 / len(X) * ref.backward(X, y, *params),
+                               rtol=1e-13, atol=1e-15)
+
+    def rescaled(X, y_true, W1, b1, W2, b2):
+        return _chapter3_repair(X, y_true, W1, b1, W2, b2) * (len(X) / 2)
+    assert check("backprop.ex5", rescaled).ok
+
+
+def test_value_answer_of_ex3_at_four_significant_digits_passes():
+    for answer in (-64, -64.0, -64.00, -63.99):
+        assert check("backprop.ex3", answer).ok, answer

@@ -1,5 +1,6 @@
 """The deep networks chapter's exercises: references pass, starters are "not attempted", wrong answers fail."""
 import numpy as np
+import pytest
 
 from nnlib.exercises import all_exercises, check, exercise
 from nnlib.exercises.solutions import deep as ref
@@ -77,6 +78,9 @@ WRONG_ANSWERS = {
         "eps outside the square root": _ln(axis=-1, eps_outside=True),
         "eps forgotten": _ln(axis=-1, eps_default=False),
         "axis 1 (wrong for 3-D input)": _ln(axis=1),
+        # LayerNorm((L, D)) instead of LayerNorm(D): right for (N, D), wrong for the (N, L, D) case
+        "all axes after the first (each whole sequence, not each token)":
+            lambda x, eps=1e-5: _ln(axis=tuple(range(1, x.ndim)))(x, eps),
     },
     "deep.ex4": {
         "axis 1 (LayerNorm)": _bn(axis=1),
@@ -122,3 +126,34 @@ def test_the_layer_and_batch_norm_references_match_nnlib():
     bn = BatchNorm1d(5)
     bn.weight.data[:], bn.bias.data[:] = gamma, beta
     np.testing.assert_allclose(ref.batch_norm_train(x, gamma, beta), bn(x), rtol=1e-12, atol=1e-12)
+
+
+def test_ex2_accepts_every_answer_with_three_significant_digits_and_states_the_precision():
+    ex = exercise("deep.ex2")
+    assert "3 significant digits" in ex.statement and "10^{-3}" in ex.statement
+    for answer in (0.25 ** 10, 9.54e-7, 9.537e-7, 9.53e-7, 9.5367e-7, 4.0 ** -10):
+        assert check("deep.ex2", answer).status == "correct", answer
+    for answer in (9.5e-7, 9.6e-7, 1e-6, 0.25 ** 9):
+        assert check("deep.ex2", answer).status == "incorrect", answer
+
+
+def test_ex3_follows_layernorm_normalized_shape_on_the_transformer_layout():
+    """ex3 is LayerNorm(D) on (N, D) and on (N, L, D): each token over its D features, as torch computes it."""
+    torch = pytest.importorskip("torch")
+    ex = exercise("deep.ex3")
+    assert "(N, L, D)" in ex.statement and "normalized_shape" in ex.statement
+    x = np.random.default_rng(3).normal(size=(2, 3, 4))
+    with torch.no_grad():
+        expected = torch.nn.LayerNorm(4, elementwise_affine=False, dtype=torch.float64)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ref.layer_norm(x), expected, rtol=1e-12, atol=1e-12)
+    cases = [c.name for c in ex.public_cases()]
+    assert "(N, L, D): three axes" in cases
+
+
+def test_function_exercises_state_the_tolerance_their_check_uses():
+    for i in (1, 3, 4, 6):
+        ex = exercise(f"deep.ex{i}")
+        assert "10^{-7}" in ex.statement and ex.rtol == 1e-7, ex.id
+        if i != 1:
+            assert "10^{-9}" in ex.statement and ex.atol == 1e-9, ex.id
+            assert "10^{-5}" in ex.statement and ex.rtol32 == 1e-5 and "10^{-6}" in ex.statement and ex.atol32 == 1e-6

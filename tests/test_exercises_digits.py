@@ -113,3 +113,47 @@ def test_the_buggy_f1_is_recognised_and_flatters_a_class_with_tiny_recall():
 def test_the_parameter_count_answer_is_nnlibs_count():
     from nnlib.sizes import count_parameters
     assert ref.n_params() == sum(count_parameters([64, 16, 16, 10])) == 1482
+
+
+@pytest.mark.parametrize("answer", [1482, 1482.0, np.int64(1482), np.int32(1482), np.float32(1482.0)])
+def test_the_parameter_count_check_accepts_the_exact_count_in_any_numeric_type(answer):
+    """digits.ex4 asks for the exact whole number; every numeric type holding it passes."""
+    assert "exact" in exercise("digits.ex4").statement
+    assert check("digits.ex4", answer).status == "correct"
+
+
+@pytest.mark.parametrize("answer", [1482.5, 1481.999, 1483])
+def test_the_parameter_count_check_refuses_anything_but_the_count(answer):
+    assert check("digits.ex4", answer).status != "correct"
+
+
+def _accuracy_by_count(y_true, y_pred):
+    return int(np.count_nonzero(y_true == y_pred)) / len(y_true)
+
+
+def _precision_recall_other_forms(M):
+    M = M.astype(np.float64)
+    tp = np.diag(M)
+    fp, fn = M.sum(axis=0) - tp, M.sum(axis=1) - tp
+    with np.errstate(all="ignore"):
+        p = np.where(tp + fp > 0, 1.0 / (1.0 + fp / np.where(tp > 0, tp, 1.0)), 0.0)
+        r = np.where(tp + fn > 0, 1.0 / (1.0 + fn / np.where(tp > 0, tp, 1.0)), 0.0)
+    p[tp == 0] = 0.0
+    r[tp == 0] = 0.0
+    return np.stack([p, r])
+
+
+def _f1_from_counts(M):
+    tp = np.diag(M).astype(np.float64)
+    return 2 * tp / (2 * tp + (M.sum(axis=0) - tp) + (M.sum(axis=1) - tp))
+
+
+@pytest.mark.parametrize("ex_id, answer", [
+    ("digits.ex1", _accuracy_by_count),
+    ("digits.ex3", _precision_recall_other_forms),
+    ("digits.ex6", _f1_from_counts),
+])
+def test_other_correct_float64_forms_meet_the_stated_precision(ex_id, answer):
+    """The statements promise 12 significant digits; a different but correct float64 formula passes."""
+    assert "10^{-12}" in exercise(ex_id).statement
+    assert check(ex_id, answer).status == "correct"

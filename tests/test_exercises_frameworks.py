@@ -40,9 +40,11 @@ WRONG_ANSWERS = {
     ],
     "frameworks.ex4": [("sum, not average", 0.2), ("worker 1's own", -0.1), ("worker 0's own", 0.3),
                        ("sign flipped", -0.1), ("halved twice", 0.05), ("a string", "0.1")],
-    "frameworks.ex5": [("parameter count, not bytes", 101770), ("weights only", (784 * 128 + 128 * 10) * 4),
-                       ("float64", 101770 * 8), ("bits", 101770 * 32), ("off by one parameter", 101769 * 4),
-                       ("kilobytes", 407.08)],
+    "frameworks.ex5": [("what goes into the all-reduce, not what is sent", 101770 * 4),
+                       ("parameter count, not bytes", 101770), ("one phase only", (5 - 1) / 5 * 407080),
+                       ("every worker sends everything to every other", (5 - 1) * 407080),
+                       ("twice the gradients, ignoring 1/K", 2 * 407080), ("weights only", 1.6 * (784 * 128 + 128 * 10) * 4),
+                       ("float64", 1.6 * 101770 * 8), ("bits", 1.6 * 101770 * 32), ("kilobytes", 651.328)],
     "frameworks.ex6": [("chance everywhere", "a"), ("generalises", "c"), ("backwards", "d"),
                        ("not an option", "e"), ("a number", 2)],
 }
@@ -67,14 +69,28 @@ def test_unchanged_buggy_code_is_reported_as_not_attempted():
 
 def test_references_agree_with_nnlib():
     from nnlib.interop import linear_weight
-    from nnlib.distributed import average_gradients
+    from nnlib.distributed import average_gradients, ring_allreduce, ring_allreduce_bytes
     from nnlib.sizes import count_parameters, param_memory
 
     ref = {i: exercise(i).reference_function() for i in IDS}
     for case in exercise("frameworks.ex1").public_cases():
         np.testing.assert_array_equal(ref["frameworks.ex1"](*case.args), linear_weight(*case.args))
     assert ref["frameworks.ex4"]() == pytest.approx(average_gradients([[np.array(0.3)], [np.array(-0.1)]])[0])
-    assert ref["frameworks.ex5"]() == param_memory(sum(count_parameters([784, 128, 10])), "float32") == 407080
+    size = param_memory(sum(count_parameters([784, 128, 10])), "float32")
+    assert size == 407080
+    assert ref["frameworks.ex5"]() == pytest.approx(ring_allreduce_bytes(size, 5), rel=1e-15)
+    # eq-ring-allreduce: the simulated ring sends exactly 2 (K - 1) / K of the gradient bytes
+    grads = [np.full(101770, k, dtype=np.float32) for k in range(5)]
+    sent = ring_allreduce(grads)["bytes_sent"]
+    assert sent.tolist() == [651328] * 5 and ref["frameworks.ex5"]() == 651328
+
+
+@pytest.mark.parametrize("exercise_id, answer", [
+    ("frameworks.ex4", 0.1000), ("frameworks.ex4", 0.09996), ("frameworks.ex5", 651300), ("frameworks.ex5", 651328),
+    ("frameworks.ex5", 6.513e5), ("frameworks.ex5", 651328.0)])
+def test_value_answers_at_the_stated_precision_pass(exercise_id, answer):
+    # the statements ask for 4 significant digits: any answer rounded that way is accepted
+    assert check(exercise_id, answer).ok, (exercise_id, answer)
 
 
 def test_the_buggy_loss_is_far_from_the_right_one():

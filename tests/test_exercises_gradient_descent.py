@@ -3,6 +3,8 @@
 ``WRONG_ANSWERS`` has the layout of ``tests/test_exercises.py`` so that it can be
 merged there: exercise id -> list of (label, answer).
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -126,7 +128,8 @@ WRONG_ANSWERS = {
     "gradient_descent.ex3": [
         ("2 / smallest eigenvalue", 0.5), ("1 / L instead of 2 / L", 0.1), ("2 / diagonal entry", 2 / 7),
         ("2 / coefficient of x^2", 2 / 3.5), ("L itself", 10.0), ("a string", "0.2"), ("a boolean", True),
-        ("an array of shape (1,)", np.array([0.2])),
+        ("an array of shape (1,)", np.array([0.2])), ("just outside 4 significant digits, above", 0.20011),
+        ("just outside 4 significant digits, below", 0.19989),
     ],
     "gradient_descent.ex4": [
         ("local minimum", "a"), ("skips zero-gradient parameters", "c"), ("global minimum", "(d)"),
@@ -135,7 +138,8 @@ WRONG_ANSWERS = {
     "gradient_descent.ex5": [
         ("uncorrected m_2", 0.39), ("corrected with t = 1", 3.9), ("plain mean of g1 and g2", 2.0),
         ("the last gradient", 3.0), ("m_1 corrected", 1.0), ("a string", "2.05"),
-        ("an array of shape (1,)", np.array([0.39 / 0.19])),
+        ("an array of shape (1,)", np.array([0.39 / 0.19])), ("3 significant digits", 2.05),
+        ("just outside 4 significant digits, above", 2.054), ("just outside 4 significant digits, below", 2.0515),
     ],
     "gradient_descent.ex6": [
         ("the bug kept, rewritten", _full_batch_rewritten),
@@ -173,6 +177,36 @@ def test_values_of_the_value_exercises():
     assert check("gradient_descent.ex3", 0.2).ok
     assert check("gradient_descent.ex5", 0.39 / 0.19).ok and abs(0.39 / 0.19 - 2.0526315789) < 1e-9
     assert check("gradient_descent.ex4", "(B)").ok
+
+
+@pytest.mark.parametrize("exercise_id, exact", [("gradient_descent.ex3", 0.2), ("gradient_descent.ex5", 0.39 / 0.19)])
+def test_value_exercises_state_4_significant_digits_and_accept_every_answer_that_has_them(exercise_id, exact):
+    ex = exercise(exercise_id)
+    text = " ".join(ex.statement.split())
+    assert "to at least 4 significant digits (the check accepts a relative error up to $5 \\times 10^{-4}$)" in text
+    assert (ex.rtol, ex.atol) == (5e-4, 0.0)
+    decimals = 3 - math.floor(math.log10(exact))                       # decimals of 4 significant digits
+    rounded, cut = round(exact, decimals), math.floor(exact * 10**decimals) / 10**decimals
+    for answer in (exact, rounded, cut, float(f"{exact:.5g}"), exact * (1 + 0.95 * 5e-4), exact * (1 - 0.95 * 5e-4)):
+        assert check(exercise_id, answer).ok, answer
+    for answer in (exact * (1 + 1.05 * 5e-4), exact * (1 - 1.05 * 5e-4)):
+        assert not check(exercise_id, answer).ok, answer
+
+
+@pytest.mark.parametrize("exercise_id", ["gradient_descent.ex1", "gradient_descent.ex2", "gradient_descent.ex6"])
+def test_function_exercises_state_the_tolerances_their_check_uses(exercise_id):
+    ex = exercise(exercise_id)
+    assert (ex.rtol, ex.atol, ex.rtol32, ex.atol32) == (1e-7, 1e-9, 1e-5, 1e-6)
+    assert ("The check accepts each entry within a relative error of $10^{-7}$ or an absolute error of "
+            "$10^{-9}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).") in " ".join(ex.statement.split())
+
+
+def test_ex5_accepts_the_answers_a_reader_would_give():
+    # the exact value is 2.0526315...: 2.0526 (5 digits), 2.053 (rounded) and 2.052 (cut off) are right
+    for answer in (2.0526, 2.053, 2.052, 2.0531, np.float32(0.39) / np.float32(0.19)):
+        assert check("gradient_descent.ex5", answer).ok, answer
+    for answer in (2.05, 2.054, 2.0515, 2.1):
+        assert not check("gradient_descent.ex5", answer).ok, answer
 
 
 def test_references_are_consistent_with_the_chapter_and_nnlib():

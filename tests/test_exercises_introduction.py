@@ -106,3 +106,19 @@ def test_messages_are_deterministic_and_name_the_case():
     assert msg.startswith("❌ introduction.ex1: not yet (0/5 cases) — case 'normal': expected ")
     assert msg == repr(check("introduction.ex1", lambda w: sum(a * b for a, b in _pairs(w))))
     assert "expected a number, got tuple" in repr(check("introduction.ex1", lambda w: count_parameters(w)))
+
+
+@pytest.mark.parametrize("answer", [6e23, 5.9e23, 5.88e23, 6 * 70e9 * 1.4e12, 5.7e23, 6.1e23, np.float32(5.88e23)])
+def test_ex5_accepts_any_answer_within_the_stated_5_percent(answer):
+    assert check("introduction.ex5", answer).ok, f"{answer} is within 5% of 5.88e23 and must be accepted"
+
+
+@pytest.mark.parametrize("answer", [5e23, 3e23, 7e23, 6.5e23, 5.5e23, 2 * 70e9 * 1.4e12, 5.88e22])
+def test_ex5_rejects_answers_more_than_5_percent_off(answer):
+    assert not check("introduction.ex5", answer).ok, f"{answer} is more than 5% off 5.88e23 and must be rejected"
+
+
+def test_ex5_statement_states_the_precision_its_check_uses():
+    ex = exercise("introduction.ex5")
+    assert ex.rtol == 0.05 and ex.atol == 0.0
+    assert "One significant digit is enough" in ex.statement and "within 5%" in ex.statement

@@ -115,6 +115,86 @@ def test_hints_are_levelled_and_the_last_one_says_so(ex_id):
     assert ex.hint(1).text != ex.hint(2).text
 
 
-def test_value_exercise_accepts_four_significant_digits():
-    assert exercise("losses.ex4").check(2.3026).ok
-    assert exercise("losses.ex4").check(float(np.log(10))).ok
+LN10 = float(np.log(10))
+
+
+@pytest.mark.parametrize("answer", [2.303, 2.302, 2.3026, 2.30259, LN10, np.float32(LN10),
+                                    LN10 * (1 + 4.9e-4), LN10 * (1 - 4.9e-4)])
+def test_value_exercise_accepts_every_answer_correct_to_four_significant_digits(answer):
+    # 2.303 is ln 10 rounded to 4 significant digits, 2.302 cut off after 4: both are within 5e-4
+    result = exercise("losses.ex4").check(answer)
+    assert result.ok, result
+
+
+@pytest.mark.parametrize("answer", [2.3, 2.301, 2.304, 2.31, LN10 * (1 + 5.1e-4), LN10 * (1 - 5.1e-4)])
+def test_value_exercise_rejects_answers_off_by_more_than_four_significant_digits_allow(answer):
+    assert not exercise("losses.ex4").check(answer).ok
+
+
+def test_value_exercise_statement_states_the_precision_its_check_uses():
+    ex = exercise("losses.ex4")
+    assert "4 significant digits" in ex.statement and r"5 \times 10^{-4}" in ex.statement
+    assert (ex.rtol, ex.atol) == (5e-4, 0.0)
+
+
+def _power(x):
+    return f"$10^{{{round(float(np.log10(x)))}}}$"
+
+
+@pytest.mark.parametrize("ex_id", ["losses.ex1", "losses.ex2", "losses.ex3", "losses.ex6"])
+def test_function_statements_state_the_tolerances_of_their_check(ex_id):
+    ex = exercise(ex_id)
+    text = " ".join(ex.statement.split())
+    stated = f"relative error of up to {_power(ex.rtol)} ({_power(ex.rtol32)} for float32 inputs)"
+    if ex_id == "losses.ex3":  # an array: small entries are judged by the absolute tolerance
+        stated = (f"relative error of {_power(ex.rtol)} or an absolute error of {_power(ex.atol)} "
+                  f"({_power(ex.rtol32)} and {_power(ex.atol32)} for float32 inputs)")
+    assert stated in text, text
+
+
+def _ce_scipy_style(z, t):
+    m = z.max(axis=1)
+    lse = m + np.log(np.exp(z - m[:, None]).sum(axis=1))
+    return float(np.mean(lse - z[np.arange(len(t)), t]))
+
+
+def _ce_grad_in_float64_then_cast(z, t):
+    p = _softmax_rows(z.astype(np.float64))
+    p[np.arange(len(t)), t] -= 1
+    return (p / len(t)).astype(z.dtype)
+
+
+def _ce_grad_via_log_softmax(z, t):
+    y = np.zeros_like(z)
+    y[np.arange(len(t)), t] = 1
+    return (np.exp(_log_softmax(z)) - y) * (1 / len(t))
+
+
+RIGHT_ANSWERS = {
+    "losses.ex1": {
+        "ravel both, python float": lambda y_pred, y_true: float(np.mean((y_pred.ravel() - y_true.ravel()) ** 2)),
+        "reshape(-1, 1), accumulate in float64": lambda y_pred, y_true: np.mean(
+            (y_pred.astype(np.float64) - y_true.reshape(-1, 1)) ** 2),
+        "sum over N": lambda y_pred, y_true: np.sum((y_pred[:, 0] - y_true.reshape(-1)) ** 2) / len(y_pred),
+    },
+    "losses.ex2": {
+        "log-sum-exp minus the true logit": _ce_scipy_style,
+        "in float64": lambda z, t: -np.mean(_log_softmax(z.astype(np.float64))[np.arange(len(t)), t]),
+    },
+    "losses.ex3": {
+        "float64, then cast back": _ce_grad_in_float64_then_cast,
+        "exp(log_softmax) - one-hot, times 1/N": _ce_grad_via_log_softmax,
+    },
+    "losses.ex6": {
+        "own formula with Keras's clipping and log1p": lambda outputs, labels: np.mean(-(
+            labels * np.log(np.clip(outputs, 1e-7, 1 - 1e-7))
+            + (1 - labels) * np.log1p(-np.clip(outputs, 1e-7, 1 - 1e-7)))),
+        "in float64": lambda outputs, labels: _keras_bce(labels.astype(np.float64), outputs.astype(np.float64)),
+    },
+}
+
+
+@pytest.mark.parametrize("ex_id, label", [(i, k) for i, answers in RIGHT_ANSWERS.items() for k in answers])
+def test_other_correct_ways_of_computing_the_answer_pass(ex_id, label):
+    result = exercise(ex_id).check(RIGHT_ANSWERS[ex_id][label])
+    assert result.ok, result

@@ -152,3 +152,33 @@ def test_norm_axis_is_fitted_when_the_norms_span_more_than_two_decades():
 
     assert _norm_ylim(np.array([1e-8, 1e-3, 1.0])) is None
     assert _norm_ylim(np.zeros(3)) == pytest.approx((0.1, 10.0))  # no positive norm: around 1
+
+
+def test_residual_mlp_wraps_every_hidden_block_after_the_first_and_draws_the_same_weights():
+    from nnlib import Residual
+
+    plain = mlp(5, "tanh", "default", "batchnorm", n_in=3, n_out=2, width=6, rng=0)
+    res = mlp(5, "tanh", "default", "batchnorm", n_in=3, n_out=2, width=6, rng=0, residual=True)
+    assert [type(m).__name__ for m in res] == ["Dense", "BatchNorm1d", "Tanh", "Residual", "Residual", "Residual",
+                                               "Dense"]
+    assert [type(m).__name__ for m in res[3].block] == ["Dense", "BatchNorm1d", "Tanh"]
+    assert [k.split(".")[-1] for k in res.state_dict()] == [k.split(".")[-1] for k in plain.state_dict()]
+    for p, q in zip(plain.parameters(), res.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    h = x
+    for m in list(res)[:3]:
+        h = m(h)
+    np.testing.assert_allclose(res[3](h), h + res[3].block(h), rtol=1e-12)
+    # with a single hidden block there is nothing to wrap: the first block maps n_in to the width
+    assert not any(isinstance(m, Residual) for m in mlp(2, n_in=3, n_out=2, rng=0, residual=True))
+
+
+def test_the_normalisation_figure_names_the_layernorm_shapes():
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    draw_normalisation_groups(fig, N=3, C=4, L=2, groups=2, index=(1, 1, 0))
+    titles = [ax.get_title() for ax in fig.axes]
+    plt.close(fig)
+    assert "LayerNorm($C$)" in titles and "LayerNorm($(C, L)$)" in titles

@@ -61,6 +61,14 @@ def test_on_rosenbrock_adam_survives_a_rate_at_which_sgd_diverges():
     assert finals["Adam"] < 1e-2
 
 
+@pytest.mark.parametrize("lr", [0.03, 0.1])
+def test_on_rosenbrock_rmsprop_and_adam_do_not_diverge_where_sgd_does(lr):
+    r = optimizer_race(surface="rosenbrock", optimizer1="SGD", optimizer2="RMSprop", optimizer3="Adam", lr=lr)
+    finals = {run["name"]: run["final"] for run in r["runs"]}
+    assert finals["SGD"] == float("inf")
+    assert finals["RMSprop"] < 0.1 and finals["Adam"] < 0.1, finals
+
+
 def test_on_the_saddle_every_default_optimizer_escapes_to_a_minimum():
     r = optimizer_race(surface="saddle")
     assert r["saddle_points"] == ((0.0, 0.0),)

@@ -128,3 +128,14 @@ def test_relu_colours_run_from_zero_to_the_largest_output():
     assert view.figure.axes[0].images[0].get_clim() == (0.0, pytest.approx(r["a"].max()))
     view.show(neuron_experiment.run(activation="relu", w1=-3.0, w2=-3.0, b=-3.0))  # all outputs 0
     assert view.figure.axes[0].images[0].get_clim() == (0.0, 1.0)
+
+
+def test_a_point_on_the_line_answers_zero_as_the_chapter_states():
+    r = neuron_response(1.0, 1.0, -1.0, gate="AND", n=3)     # (1, 0) and (0, 1) lie on the line x1 + x2 = 1
+    np.testing.assert_array_equal(r["predicted"], [0, 0, 0, 1])
+    assert r["correct"] == 4
+
+
+def test_both_classes_count_a_line_with_every_point_on_the_high_side_fails():
+    r = neuron_response(0.0, 0.0, 1.0, gate="AND", n=3)      # z = 1 everywhere: every point answers 1
+    assert r["correct"] == 1                                  # only the one black point is right

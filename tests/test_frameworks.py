@@ -4,8 +4,9 @@ Formulas of book/09_frameworks.ipynb checked here:
 eq-weight-layout (weight = W^T, same Y and gradients), eq-sgd-momentum (torch.optim.SGD
 with momentum = nnlib.optim.SGD, step by step), eq-cce and eq-cce-swapped (Keras's
 CategoricalCrossentropy in both argument orders), eq-ddp-average (DDP's all-reduced
-gradient = the average of the workers' = the single-process gradient of the whole batch),
-and the inline formulas of the one-weight autograd example and of the chance band of random labels.
+gradient = the average of the workers' = the single-process gradient of the whole batch, and
+its failure with BatchNorm), eq-ring-allreduce (bytes a worker sends in a ring all-reduce),
+eq-epoch-loss (the epoch loss weighted by batch size), and the inline formulas of the one-weight autograd example and of the chance band of random labels.
 """
 import os
 
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 
 from nnlib import Dense, Dropout, GELU, Identity, LeakyReLU, ReLU, Sequential, Sigmoid, Softmax, Tanh
-from nnlib.distributed import average_gradients, ddp_gradient_check, free_port, shard
+from nnlib.distributed import (average_gradients, ddp_gradient_check, free_port, ring_allreduce,
+                               ring_allreduce_bytes, shard)
 from nnlib.experiments.frameworks import time_training_step
 from nnlib.interop import from_torch, linear_weight, to_torch
 from nnlib.losses import CrossEntropyLoss
@@ -180,7 +182,8 @@ def test_ddp_on_two_processes_gives_the_single_process_gradient():
 
     X, y = load_digits()
     r = ddp_gradient_check(2, X[:64], y[:64], hidden=16, seed=1, timeout=60)
-    assert r["world_size"] == 2 and r["backend"] == "gloo" and r["ranks_agree"]
+    assert r["world_size"] == 2 and r["ranks_agree"]
+    assert r["backend"] == "gloo" and r["backends"] == ["gloo", "gloo"], (r["backend"], r["backends"])
     assert r["names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert [g.shape for g in r["reduced"]] == [(16, 64), (16,), (10, 16), (10,)]
     assert r["max_abs_diff"] < 1e-12, r["max_abs_diff"]
@@ -189,6 +192,90 @@ def test_ddp_on_two_processes_gives_the_single_process_gradient():
     assert not np.allclose(r["local"][0][0], r["local"][1][0])   # the workers saw different examples
     for a, b in zip(r["reduced"], r["single"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_ddp_reports_the_backend_the_workers_process_group_returns(monkeypatch):
+    # the reported backend is torch.distributed.get_backend() in the workers (forked: they inherit the patch)
+    import torch.distributed as dist
+
+    monkeypatch.setattr(dist, "get_backend", lambda group=None: "backend-as-reported")
+    r = ddp_gradient_check(2, hidden=4, seed=0, timeout=60, start_method="fork")
+    assert r["backend"] == "backend-as-reported" and r["backends"] == ["backend-as-reported"] * 2
+
+
+def test_ddp_passes_the_requested_backend_to_the_process_group():
+    with pytest.raises(RuntimeError, match="Unknown backend type nosuch"):
+        ddp_gradient_check(2, hidden=4, seed=0, timeout=60, backend="nosuch")
+    with pytest.raises(ValueError, match="backend must be the name"):
+        ddp_gradient_check(2, backend="")
+
+
+def test_ddp_with_batchnorm_is_not_the_single_process_gradient():  # eq-ddp-average fails with BatchNorm
+    from nnlib.data import load_digits
+
+    X, y = load_digits()
+    r = ddp_gradient_check(2, X[:64], y[:64], hidden=16, seed=1, timeout=60, batchnorm=True)
+    assert r["names"] == ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]
+    for a, b in zip(average_gradients(r["local"]), r["reduced"]):     # the all-reduce still averages
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+    assert r["max_abs_diff"] > 1e-3, r["max_abs_diff"]                  # ... but not the whole batch's gradient
+    # what DDP computes = the mean of the gradients of each shard normalised by its own statistics
+    model = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                                torch.nn.Linear(16, 10)).double()
+    Xt, yt = torch.from_numpy(X[:64]), torch.from_numpy(y[:64]).long()
+    grads = []
+    for idx in (torch.from_numpy(shard(64, 0, 2)), torch.from_numpy(shard(64, 1, 2)), torch.arange(64)):
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
+        grads.append(model[3].bias.grad.clone())
+    assert not torch.allclose((grads[0] + grads[1]) / 2, grads[2], rtol=1e-6, atol=1e-8)
+
+
+# -- eq-ring-allreduce ----------------------------------------------------------
+@pytest.mark.parametrize("K, n", [(1, 5), (2, 6), (3, 9), (4, 10), (5, 101770)])
+def test_ring_allreduce_averages_and_sends_2_K_minus_1_over_K_of_the_bytes(K, n):
+    rng = np.random.default_rng(K)
+    local = [rng.standard_normal(n).astype(np.float32) for _ in range(K)]
+    r = ring_allreduce(local)
+    for held in r["result"]:
+        np.testing.assert_allclose(held, np.mean(local, axis=0), rtol=1e-5, atol=1e-6)
+        assert held.dtype == np.float32
+    sums = ring_allreduce(local, average=False)["result"]
+    np.testing.assert_allclose(sums[0], np.sum(local, axis=0), rtol=1e-5, atol=1e-5)
+    S = local[0].nbytes
+    if n % K == 0:
+        assert r["bytes_sent"].tolist() == [ring_allreduce_bytes(S, K)] * K == [2 * (K - 1) * S / K] * K
+    else:  # unequal chunks: the total is still 2 (K - 1) S
+        assert r["bytes_sent"].sum() == 2 * (K - 1) * S
+    assert all(np.array_equal(r["result"][0], h) for h in r["result"])   # every worker holds the same
+
+
+def test_ring_allreduce_refuses_mismatched_workers():
+    with pytest.raises(ValueError, match="same shape and dtype"):
+        ring_allreduce([np.zeros(3), np.zeros(4)])
+    with pytest.raises(TypeError, match="floating point"):
+        ring_allreduce([np.zeros(3, dtype=int)] * 2)
+    with pytest.raises(ValueError, match="empty"):
+        ring_allreduce([])
+    with pytest.raises(ValueError, match="world_size"):
+        ring_allreduce_bytes(100, 0)
+
+
+# -- eq-epoch-loss ----------------------------------------------------------------
+def test_epoch_loss_weighted_by_batch_size_is_the_whole_set_loss_and_the_mean_of_means_is_not():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    rng = np.random.default_rng(0)
+    X, y = torch.from_numpy(rng.standard_normal((70, 5))), torch.from_numpy(rng.integers(3, size=70))
+    model = torch.nn.Linear(5, 3).double()
+    loader = DataLoader(TensorDataset(X, y), batch_size=32)                 # batches of 32, 32, 6
+    with torch.no_grad():
+        means = np.array([torch.nn.functional.cross_entropy(model(xb), yb).item() for xb, yb in loader])
+        sizes = np.array([len(yb) for _, yb in loader])
+        whole = torch.nn.functional.cross_entropy(model(X), y).item()
+    assert sizes.tolist() == [32, 32, 6]
+    assert np.sum(sizes * means) / len(loader.dataset) == pytest.approx(whole, rel=1e-13)
+    assert abs(means.mean() - whole) > 1e-3, (means.mean(), whole)    # source 001's running_loss / len(trainloader)
 
 
 def test_ddp_check_stops_slow_workers_with_a_clear_error():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nnlib import Dense, Parameter, Sequential, Tanh, mse, mse_grad, optim
+from nnlib.lr_scheduler import LambdaLR
 from nnlib.minibatch import (gradient_variance, linear_regression_gradients, minibatch_variance,
                              sample_minibatch_gradients)
 from nnlib.surfaces import BOWL_HESSIAN, SURFACES, Surface, optimize_path
@@ -540,3 +541,163 @@ def test_eq_symmetry_equal_initial_weights_stay_equal_and_random_ones_break_the_
         losses.append(float(mse(net(X), Y)))
     assert losses[0] > 0.15 and losses[1] < 1e-6
     assert np.abs(random[0].W.data[:, 0] - random[0].W.data[:, 1]).max() > 0.5
+
+
+# -- eq-robbins-monro and the schedules that do (not) meet it -----------------------------------
+def _partial_sums(rates, horizons=(10**2, 10**4, 10**6)):
+    s1, s2 = np.cumsum(rates), np.cumsum(rates**2)
+    return [s1[T - 1] for T in horizons], [s2[T - 1] for T in horizons]
+
+
+def test_eq_robbins_monro_one_over_t_meets_both_conditions_and_the_budget_schedules_do_not():
+    t = np.arange(10**6)
+    tau, lr0 = 10, 0.1
+    # the 1/t schedule as nnlib's LambdaLR computes it, then its partial sums
+    opt = optim.SGD([Parameter(np.zeros(1))], lr=lr0)
+    sched = LambdaLR(opt, lambda e: 1 / (1 + e / tau))
+    rates = [opt.lr]
+    for _ in range(200):
+        sched.step()
+        rates.append(opt.lr)
+    np.testing.assert_allclose(rates, lr0 / (1 + t[:201] / tau), rtol=1e-15)
+    s1, s2 = _partial_sums(lr0 / (1 + t / tau))
+    # sum eta grows like lr0 * tau * ln T (unbounded); sum eta^2 converges to lr0^2 tau^2 (psi'(tau))
+    assert s1[2] - s1[1] == pytest.approx(lr0 * tau * math.log(100), rel=1e-3)
+    limit = lr0**2 * tau**2 * sum(1 / k**2 for k in range(tau, 10**7))
+    assert s2[2] == pytest.approx(limit, rel=1e-5) and s2[2] - s2[1] < 1e-4
+    # exponential and step decay: finite sums of rates (the first condition fails)
+    s1, _ = _partial_sums(0.1 * 0.95**t)
+    assert s1[2] == pytest.approx(0.1 / (1 - 0.95), rel=1e-12)
+    s1, _ = _partial_sums(0.1 * 0.1 ** (t // 30))
+    assert s1[2] == pytest.approx(30 * 0.1 / (1 - 0.1), rel=1e-12)
+    # cosine continued past T_max (PyTorch's continuation): the sum of squares grows linearly
+    _, s2 = _partial_sums(0.05 * (1 + np.cos(np.pi * t / 100)))
+    assert s2[2] == pytest.approx(0.05**2 * 1.5 * 10**6, rel=1e-4)
+    _, s2 = _partial_sums(np.full(10**6, 0.1))
+    assert s2 == pytest.approx([1.0, 100.0, 10000.0], rel=1e-9)
+
+
+def test_eq_robbins_monro_sgd_on_a_noisy_mean_converges_with_one_over_t_and_not_with_a_constant_rate():
+    # minimise E[(theta - X)^2 / 2], X ~ N(0, 1): the stochastic gradient is theta - x_t
+    rng = np.random.default_rng(7)
+    runs, steps = 2000, 2000
+    x = rng.normal(size=(steps, runs))
+    theta_rm, theta_const, lr = np.full(runs, 3.0), np.full(runs, 3.0), 0.05
+    for t in range(steps):
+        theta_rm -= (theta_rm - x[t]) / (t + 1)           # eta_t = 1 / (t + 1): theta is the running mean
+        theta_const -= lr * (theta_const - x[t])
+    np.testing.assert_allclose(theta_rm, x.mean(axis=0), rtol=1e-9, atol=1e-12)
+    assert np.mean(theta_rm**2) == pytest.approx(1 / steps, rel=0.1)           # -> 0 like 1/t
+    # a constant rate leaves a noise floor: the stationary variance is lr / (2 - lr), proportional to lr
+    assert np.mean(theta_const**2) == pytest.approx(lr / (2 - lr), rel=0.1)
+
+
+def test_lambda_lr_matches_torch_including_the_first_value():
+    for lam in (lambda e: 1 / (1 + e / 3), lambda e: 0.5 * 0.9**e):
+        p, q = Parameter(np.zeros(2)), torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt, topt = optim.SGD([p], lr=0.3), torch.optim.SGD([q], lr=0.3)
+        sched, tsched = LambdaLR(opt, lam), torch.optim.lr_scheduler.LambdaLR(topt, lam)
+        assert sched.get_last_lr() == tsched.get_last_lr()
+        for _ in range(30):
+            q.grad = torch.zeros(2, dtype=torch.float64)
+            opt.step(), topt.step(), sched.step(), tsched.step()
+            assert sched.get_last_lr()[0] == pytest.approx(tsched.get_last_lr()[0], rel=1e-15)
+
+
+def test_lambda_lr_refuses_a_bad_factor():
+    opt = optim.SGD([Parameter(np.zeros(1))], lr=0.1)
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        LambdaLR(opt, 0.5)
+    with pytest.raises(ValueError, match=r"lr_lambda\(0\) must be >= 0"):
+        LambdaLR(opt, lambda e: -1.0)
+
+
+# -- RMSprop's zero start against Adam's bias correction -----------------------------------------
+@pytest.mark.parametrize("g0", [1e-3, 1.0, 1e3])
+def test_rmsprop_first_step_is_lr_over_sqrt_one_minus_alpha_and_adams_is_lr_as_in_torch(g0):
+    lr = 0.01
+    for make, make_t, expected in (
+        (lambda ps: optim.RMSprop(ps, lr=lr), lambda ts: torch.optim.RMSprop(ts, lr=lr),
+         lr * g0 / (math.sqrt(1 - 0.99) * g0 + 1e-8)),                   # about lr / sqrt(1 - alpha) = 10 lr
+        (lambda ps: optim.Adam(ps, lr=lr), lambda ts: torch.optim.Adam(ts, lr=lr), lr * g0 / (g0 + 1e-8)),  # about lr
+    ):
+        p, q = Parameter(np.zeros(1)), torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt, topt = make([p]), make_t([q])
+        p.grad[...] = g0
+        q.grad = torch.full((1,), g0, dtype=torch.float64)
+        opt.step(), topt.step()
+        assert -p.data[0] == pytest.approx(-q.detach().numpy()[0], rel=1e-12)
+        assert -p.data[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_rmsprop_step_under_a_constant_gradient_is_lr_over_sqrt_one_minus_alpha_power_t():
+    p = Parameter(np.zeros(1))
+    opt = optim.RMSprop([p], lr=0.01)
+    for t in range(1, 501):
+        before = p.data[0]
+        p.grad[...] = 1.0
+        opt.step()
+        assert before - p.data[0] == pytest.approx(0.01 / math.sqrt(1 - 0.99**t), rel=1e-7)
+
+
+def test_eq_adam_bias_uncorrected_ratio_stays_10_percent_too_large_for_1750_steps():
+    p = Parameter(np.zeros(1))
+    opt = optim.Adam([p], lr=1e-3)
+    ratios = []
+    for _ in range(4000):
+        p.grad[...] = 1.0
+        opt.step()
+        ratios.append(opt.state[p]["exp_avg"][0] / math.sqrt(opt.state[p]["exp_avg_sq"][0]))
+    ratios = np.array(ratios)
+    t = np.arange(1, 4001)
+    np.testing.assert_allclose(ratios, (1 - 0.9**t) / np.sqrt(1 - 0.999**t), rtol=1e-10)
+    assert t[ratios > 1.1].max() == 1750 and t[ratios > 1.01].max() == 3924
+
+
+def test_adamw_multiplies_by_one_minus_lr_weight_decay_before_the_adam_step():
+    rng = np.random.default_rng(8)
+    theta0, grads, lr, wd = rng.normal(size=3), rng.normal(size=(5, 3)), 0.05, 0.1
+    p, q = Parameter(theta0.copy()), Parameter(theta0.copy())
+    adamw, adam = optim.AdamW([p], lr=lr, weight_decay=wd), optim.Adam([q], lr=lr)
+    for g in grads:
+        expected_shrink = (1 - lr * wd) * p.data
+        p.grad[...] = g
+        q.grad[...] = g
+        before_q = q.data.copy()
+        adamw.step(), adam.step()
+        # same moments (the plain gradient): AdamW's step = shrink, then Adam's step
+        np.testing.assert_allclose(p.data, expected_shrink + (q.data - before_q), rtol=1e-12, atol=1e-15)
+
+
+# -- the chapter's model code keeps the input dtype ---------------------------------------------
+def _chapter_functions(*names):
+    import ast
+    import json
+    from pathlib import Path
+    nb = json.loads((Path(__file__).parent.parent / "book" / "05_gradient_descent.ipynb").read_text())
+    ns = {"np": np}
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]).replace("%pip", "# %pip"))
+        defs = [node for node in tree.body
+                if isinstance(node, ast.FunctionDef) and node.name in names and node.name not in ns]   # the first one
+        exec(compile(ast.Module(body=defs, type_ignores=[]), "chapter", "exec"), ns)
+    assert all(name in ns for name in names), names
+    return ns
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_chapters_gradient_descent_momentum_and_adam_code_keep_the_input_dtype(dtype):
+    ns = _chapter_functions("gradient_descent", "momentum_pytorch", "momentum_ema", "adam_by_hand")
+    bowl = SURFACES["bowl"]
+    start = np.array(bowl.start, dtype=dtype)
+    paths = [ns["gradient_descent"](bowl.gradient, start, 0.05, 20),
+             ns["momentum_pytorch"](bowl.gradient, start, 0.02, 0.9, 20),
+             ns["momentum_ema"](bowl.gradient, start, 0.2, 0.9, 20),
+             ns["adam_by_hand"](bowl.gradient, start, 0.05, steps=20)]
+    reference = optimize_path(bowl, lambda ps: optim.SGD(ps, lr=0.05), steps=20)["path"]
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(paths[0], reference, rtol=tol, atol=tol)
+    for path in paths:
+        assert path.dtype == dtype and path.shape == (21, 2)

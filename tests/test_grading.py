@@ -132,7 +132,7 @@ def test_notebook_reader_strips_magics_and_salvages_broken_json():
     assert strip_magics("if True:\n    %pip install x\n")[0] == "if True:\n    pass\n"
     nb = nbformat.v4.new_notebook(cells=[_code(f"a{i} = {i}") for i in range(4)])
     text = nbformat.writes(nb)
-    cells, problems = read_notebook(text[: text.index("a3")].encode())
+    cells, problems = read_notebook(text[: text.index("a3 = 3")].encode())   # the source, not a random cell id
     assert [cell_source(c) for c in cells] == ["a0 = 0", "a1 = 1", "a2 = 2"] and "not valid JSON" in problems[0]
     assert read_notebook(b"\x00garbage")[0] == [] and read_notebook(b"[1, 2]")[1]
 
@@ -377,3 +377,12 @@ def test_without_chapters_each_student_is_graded_on_the_chapters_they_submitted(
     assert submitted_chapters([tmp_path / "alice" / "02_neuron.ipynb"]) == {"neuron"}
     assert submitted_chapters([tmp_path / "bob.ipynb"]) == {"neuron"}
     assert submitted_chapters([tmp_path / "carol.ipynb"]) == set()
+
+
+def test_grader_prints_a_wrong_value_answer_as_given_not_rounded():
+    from nnlib.exercises import exercise
+    from nnlib.grading.grade import _score
+    ex = exercise("digits.ex4")
+    graded = _score(ex, {"state": "evaluated", "value": 1482.5}, [], "/nonexistent", None)
+    assert graded.status == "incorrect"
+    assert "1482.5 is not the right value" in graded.detail, graded.detail

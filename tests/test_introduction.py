@@ -9,7 +9,7 @@ import pytest
 from nnlib import Dense, ReLU, Sequential, Sigmoid, sizes
 from nnlib.sizes import (DTYPE_BYTES, KNOWN_MODELS, MIXED_PRECISION_ADAM_BYTES, adam_training_memory,
                          compute_days, count_module_parameters, count_parameters, forward_flops_per_example,
-                         param_memory, training_flops)
+                         param_memory, training_flops, training_flops_per_example)
 
 BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
 WIDTHS = [[784, 16, 16, 10], [784, 128, 10], [2, 2, 1], [5, 1], [3, 7, 7, 7, 7, 2], [100, 1, 100]]
@@ -22,7 +22,7 @@ def _torch_mlp(widths, torch):
     return torch.nn.Sequential(*layers[:-1])
 
 
-# -- eq-param-count ----------------------------------------------------------
+# -- eq-intro-params -----------------------------------------------------------
 def test_digit_network_of_source_003_has_12960_weights_and_42_biases():
     assert count_parameters([784, 16, 16, 10]) == (12960, 42)
     assert sum(count_parameters([784, 16, 16, 10])) == 13002
@@ -92,7 +92,7 @@ def test_count_module_parameters_matches_the_source_001_model_in_torch():
     assert count_module_parameters(ours) == sum(p.numel() for p in [*fc1.parameters(), *fc2.parameters()])
 
 
-# -- eq-memory -----------------------------------------------------------------
+# -- eq-intro-memory -----------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16", "int8"])
 def test_bytes_per_number_agree_with_torch(dtype):
     torch = pytest.importorskip("torch")
@@ -125,7 +125,7 @@ def test_param_memory_refuses_bad_input(args, error, words):
         param_memory(*args)
 
 
-# -- eq-adam-bytes -----------------------------------------------------------
+# -- eq-intro-adam --------------------------------------------------------------
 def test_mixed_precision_adam_costs_16_bytes_per_parameter():
     assert sum(MIXED_PRECISION_ADAM_BYTES.values()) == 16
     assert adam_training_memory(1) == 16 and adam_training_memory(7e9) == 112e9
@@ -148,7 +148,7 @@ def test_adam_state_in_torch_is_two_fp32_numbers_per_parameter():
     assert half == n * MIXED_PRECISION_ADAM_BYTES["bf16 weights (used in forward and backward)"]
 
 
-# -- eq-forward-flops and eq-6nd -------------------------------------------------
+# -- eq-intro-forward-flops, eq-intro-6nd and eq-intro-train-flops ---------------
 @pytest.mark.parametrize("widths", WIDTHS)
 def test_forward_flops_agree_with_torch_flop_counter(widths):
     torch = pytest.importorskip("torch")
@@ -173,14 +173,37 @@ def test_forward_plus_backward_of_a_dense_net_costs_six_flops_per_weight_per_exa
     assert counter.get_total_flops() == training_flops(weights, batch) == 3 * batch * forward_flops_per_example(widths)
 
 
-def test_without_input_gradient_the_first_layer_saves_one_matrix_product():
+@pytest.mark.parametrize("widths", WIDTHS)
+def test_eq_intro_train_flops_without_input_gradient_the_first_layer_saves_2_d0_d1(widths):
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
-    widths, batch = [784, 16, 16, 10], 3
-    net = _torch_mlp(widths, torch)
-    with FlopCounterMode(display=False) as counter:
-        net(torch.randn(batch, 784, dtype=torch.float64)).sum().backward()
-    assert counter.get_total_flops() == training_flops(12960, batch) - 2 * 784 * 16 * batch
+    net, batch = _torch_mlp(widths, torch), 3
+    g = torch.randn(batch, widths[-1], dtype=torch.float64)
+    with FlopCounterMode(display=False) as counter:  # ordinary training: the input is data, no gradient
+        (net(torch.randn(batch, widths[0], dtype=torch.float64)) * g).sum().backward()
+    weights, _ = count_parameters(widths)
+    assert counter.get_total_flops() == batch * training_flops_per_example(widths)
+    assert training_flops_per_example(widths) == 6 * weights - 2 * widths[0] * widths[1]
+    assert training_flops_per_example(widths, input_grad=True) == training_flops(weights, 1)
+
+
+def test_six_nd_overestimates_the_digit_network_by_about_48_percent():
+    six_n, counted = training_flops(12960, 1), training_flops_per_example([784, 16, 16, 10])
+    assert (int(six_n), counted) == (77760, 52672)
+    assert six_n / counted - 1 == pytest.approx(0.476, abs=5e-4)
+    assert 784 * 16 / 12960 == pytest.approx(0.968, abs=5e-4)  # the first layer's share of the weights
+
+
+def test_six_nd_is_close_when_the_first_layer_is_a_small_share():
+    widths = [64] + [1024] * 12 + [64]
+    assert training_flops(count_parameters(widths)[0], 1) / training_flops_per_example(widths) < 1.01
+
+
+@pytest.mark.parametrize("bad, error", [(([784, 16], "yes"), TypeError), (([784], False), ValueError),
+                                        (("784-16", False), TypeError)])
+def test_training_flops_per_example_refuses_bad_input(bad, error):
+    with pytest.raises(error):
+        training_flops_per_example(*bad)
 
 
 def test_gpt3_training_compute_is_about_3_15e23_flops():
@@ -196,7 +219,7 @@ def test_training_flops_refuses_bad_input(args, error):
         training_flops(*args)
 
 
-# -- eq-gpu-days ---------------------------------------------------------------
+# -- eq-intro-days ---------------------------------------------------------------
 def test_compute_days_divides_by_rate_devices_and_seconds_per_day():
     assert compute_days(8.64e19, 1e12) == pytest.approx(1000.0, rel=1e-12)
     assert compute_days(3.15e23, 125e12) == pytest.approx(3.15e23 / 125e12 / 86400, rel=1e-12)
@@ -257,6 +280,27 @@ def test_format_size_refuses_non_numbers():
 @pytest.mark.parametrize("H", [1, 16, 128, 83_269])
 def test_two_hidden_layers_of_width_h_have_h2_plus_796h_plus_10_parameters(H):
     assert sum(count_parameters([784, H, H, 10])) == H * H + 796 * H + 10
+
+
+@pytest.mark.parametrize("H", [1, 16, 128, 8192])
+def test_one_hidden_layer_of_width_h_has_795h_plus_10_parameters_linear_in_h(H):
+    assert sum(count_parameters([784, H, 10])) == (784 + 1 + 10) * H + 10 == 795 * H + 10
+
+
+def test_doubling_the_width_doubles_one_hidden_layer_and_nearly_quadruples_two_when_h_is_large():
+    def growth(depth, h):
+        return sum(count_parameters([784] + [2 * h] * depth + [10])) / sum(count_parameters([784] + [h] * depth + [10]))
+    assert growth(1, 16) == pytest.approx(2.0, abs=0.01) and growth(1, 8192) == pytest.approx(2.0, abs=1e-3)
+    assert growth(2, 16) == pytest.approx(2.04, abs=0.01)      # H << D0: still nearly linear
+    assert growth(2, 8192) == pytest.approx(3.82, abs=0.01)    # H >> D0: close to 4
+    assert growth(2, 10**6) == pytest.approx(4.0, abs=0.01)
+
+
+def test_two_hidden_layers_of_8192_overtake_alexnet_within_the_calculators_range():
+    from nnlib.experiments.introduction import HIDDEN_WIDTHS
+    alexnet = next(m for m in KNOWN_MODELS if m.name == "AlexNet")
+    assert "8192" in HIDDEN_WIDTHS
+    assert sum(count_parameters([784, 8192, 8192, 10])) == 73_629_706 > alexnet.parameters
 
 
 def test_a_small_update_is_lost_in_bfloat16_but_kept_in_float32():

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from nnlib import (
-    GELU, BatchNorm1d, Dense, Dropout, GroupNorm, Identity, LayerNorm, LeakyReLU, ReLU, Sequential,
+    GELU, BatchNorm1d, Dense, Dropout, GroupNorm, Identity, LayerNorm, LeakyReLU, ReLU, Residual, Sequential,
     Sigmoid, Softmax, Tanh, layers, norm,
 )
 
@@ -62,8 +62,17 @@ CASES = {
     "BatchNorm1d-no-affine": Case(lambda r, d: BatchNorm1d(4, affine=False, dtype=d), (6, 4), warmup=1),
     "LayerNorm": Case(lambda r, d: LayerNorm(4, dtype=d), (5, 4)),
     "LayerNorm-2d-eval": Case(lambda r, d: LayerNorm((3, 4), dtype=d), (5, 3, 4), training=False),
+    # the transformer layout (N, L, C) with normalized_shape = C: each token over its features
+    # (fixed_width=False: a wrong L is legitimately accepted, so the wrong-width test does not apply)
+    "LayerNorm-tokens-NLC": Case(lambda r, d: LayerNorm(4, dtype=d), (3, 5, 4), fixed_width=False),
     "GroupNorm": Case(lambda r, d: GroupNorm(2, 6, dtype=d), (4, 6)),
     "GroupNorm-NCL": Case(lambda r, d: GroupNorm(3, 6, dtype=d), (3, 6, 4)),
+    "Residual": Case(lambda r, d: Residual(Sequential(Dense(4, 4, rng=r, dtype=d), Tanh(),
+                                                      Dense(4, 4, rng=r, dtype=d))), (5, 4)),
+    "Residual-BatchNorm-train": Case(lambda r, d: Residual(Sequential(
+        Dense(4, 4, rng=r, dtype=d), BatchNorm1d(4, dtype=d), ReLU())), (6, 4), warmup=2),
+    "Residual-BatchNorm-eval": Case(lambda r, d: Residual(Sequential(
+        Dense(4, 4, rng=r, dtype=d), BatchNorm1d(4, dtype=d), ReLU())), (6, 4), training=False, warmup=2),
     "Sequential-train": Case(_seq, (8, 4), warmup=2),
     "Sequential-eval": Case(_seq, (8, 4), training=False, warmup=2),
 }
@@ -140,6 +149,8 @@ def to_torch(m, torch):
     nn = torch.nn
     if isinstance(m, Sequential):
         t = nn.Sequential(*(to_torch(child, torch) for child in m))
+    elif isinstance(m, Residual):
+        t = torch_residual(to_torch(m.block, torch), torch)
     elif isinstance(m, Dense):
         t = nn.Linear(m.in_features, m.out_features, bias=m.b is not None, dtype=torch.float64)
     elif isinstance(m, BatchNorm1d):
@@ -160,6 +171,20 @@ def to_torch(m, torch):
         for (name, p), (_, tp) in zip(m.named_parameters(), t.named_parameters()):
             tp.copy_(torch.from_numpy(as_torch_layout(name, p.data)))
     return t.train(m.training)
+
+
+def torch_residual(block, torch):
+    """x + block(x) in torch (PyTorch has no residual module); the block is registered as ``block``."""
+
+    class TorchResidual(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = block
+
+        def forward(self, x):
+            return x + self.block(x)
+
+    return TorchResidual()
 
 
 def same_mask_twin(m, torch):
@@ -358,6 +383,21 @@ def test_wrong_feature_count_and_one_dimensional_input_raise_value_error(name):
 
 
 # -- modes and layer-specific behaviour -------------------------------------
+def test_residual_refuses_a_block_that_changes_the_shape_or_is_not_a_module():
+    with pytest.raises(ValueError, match="x \\+ F\\(x\\) needs F to keep the shape"):
+        Residual(Dense(4, 3, rng=0))(np.ones((2, 4)))
+    with pytest.raises(TypeError, match="block must be an nnlib Module"):
+        Residual(lambda x: x)
+
+
+def test_train_and_eval_propagate_through_residual_blocks():
+    model = Residual(Sequential(Dense(3, 3, rng=0), BatchNorm1d(3), Dropout(0.5, rng=0)))
+    model.eval()
+    assert [sub.training for sub in modules_in(model)] == [False] * 5
+    model.train()
+    assert [sub.training for sub in modules_in(model)] == [True] * 5
+
+
 def test_train_and_eval_propagate_through_sequential():
     model = _seq(np.random.default_rng(0), np.float64)
     assert model.eval() is model
@@ -435,6 +475,10 @@ def test_reprs_name_the_configuration():
     assert repr(BatchNorm1d(4)) == "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True)"
     assert repr(LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
     assert repr(GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
+    assert repr(Residual(Sequential(Dense(2, 2, rng=0), Tanh()))).splitlines() == [
+        "Residual(", "  (block): Sequential(", "    (0): Dense(in_features=2, out_features=2, bias=True)",
+        "    (1): Tanh()", "  )", ")",
+    ]
     assert repr(Sequential(Dense(2, 2, rng=0), ReLU())).splitlines()[1:3] == [
         "  (0): Dense(in_features=2, out_features=2, bias=True)", "  (1): ReLU()",
     ]

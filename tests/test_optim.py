@@ -320,3 +320,126 @@ def test_step_refuses_a_gradient_of_another_shape_or_dtype():
     p.grad = np.zeros(3, dtype=np.float32)
     with pytest.raises(TypeError, match="dtype float32, expected float64"):
         opt.step()
+
+
+# -- gradients that are not arrays of the parameter's shape and dtype, in every optimiser -----
+EVERY_OPTIMISER = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    "SGD Nesterov": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "SGDMomentumEMA": lambda ps: optim.SGDMomentumEMA(ps, lr=0.1),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.1),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=0.1),
+    "RMSprop": lambda ps: optim.RMSprop(ps, lr=0.1),
+    "RMSprop centered momentum": lambda ps: optim.RMSprop(ps, lr=0.1, momentum=0.5, centered=True),
+    "Adagrad": lambda ps: optim.Adagrad(ps, lr=0.1),
+}
+TORCH_TWIN = {
+    "SGD": lambda ts: torch.optim.SGD(ts, lr=0.1),
+    "SGD momentum": lambda ts: torch.optim.SGD(ts, lr=0.1, momentum=0.9),
+    "SGD Nesterov": lambda ts: torch.optim.SGD(ts, lr=0.1, momentum=0.9, nesterov=True),
+    "SGDMomentumEMA": lambda ts: torch.optim.SGD(ts, lr=0.1 * (1 - 0.9), momentum=0.9),
+    "Adam": lambda ts: torch.optim.Adam(ts, lr=0.1),
+    "AdamW": lambda ts: torch.optim.AdamW(ts, lr=0.1),
+    "RMSprop": lambda ts: torch.optim.RMSprop(ts, lr=0.1, eps=1e-8),
+    "RMSprop centered momentum": lambda ts: torch.optim.RMSprop(ts, lr=0.1, eps=1e-8, momentum=0.5, centered=True),
+    "Adagrad": lambda ts: torch.optim.Adagrad(ts, lr=0.1, eps=1e-10),
+}
+BAD_GRADS = [  # (what goes into params[1].grad, the error, the message)
+    ([0.5, 0.5, 0.5], TypeError,
+     r"params\[1\]\.grad is a list, expected an ndarray of shape \(3,\) and dtype float32 like params\[1\]\.data"),
+    (None, TypeError, r"params\[1\]\.grad is None, expected an ndarray .*never None: zero_grad\(\)"),
+    (0.5, TypeError, r"params\[1\]\.grad is a float, expected an ndarray of shape \(3,\) and dtype float32"),
+    (np.zeros((3, 1), np.float32), ValueError, r"params\[1\]\.grad has shape \(3, 1\), expected \(3,\) like its data"),
+    (np.zeros(3), TypeError, r"params\[1\]\.grad has dtype float64, expected float32 like its data"),
+]
+
+
+def _two_params():
+    return [Parameter(np.array([[1.0, -2.0]])), Parameter(np.array([0.5, 1.5, -1.0], dtype=np.float32))]
+
+
+@pytest.mark.parametrize("name", list(EVERY_OPTIMISER))
+@pytest.mark.parametrize("grad, error, message", BAD_GRADS, ids=["list", "None", "float", "shape", "dtype"])
+def test_every_optimiser_refuses_a_bad_gradient_before_changing_any_parameter(name, grad, error, message):
+    ps = _two_params()
+    opt = EVERY_OPTIMISER[name](ps)
+    ps[0].grad[...] = 1.0
+    ps[1].grad = grad
+    before = [p.data.copy() for p in ps]
+    with pytest.raises(error, match=message):
+        opt.step()
+    for p, b in zip(ps, before):  # params[0] was valid, but nothing moved
+        np.testing.assert_array_equal(p.data, b)
+    assert opt.state == {}
+
+
+@pytest.mark.parametrize("name", list(EVERY_OPTIMISER))
+def test_every_optimiser_refuses_parameter_data_rebound_to_something_else(name):
+    ps = _two_params()
+    opt = EVERY_OPTIMISER[name](ps)
+    ps[1].data = [0.5, 1.5, -1.0]
+    with pytest.raises(TypeError, match=r"params\[1\]\.data is list, expected a float32 or float64 ndarray"):
+        opt.step()
+    ps[1].data = np.arange(3)
+    with pytest.raises(TypeError, match=r"params\[1\]\.data is an ndarray of dtype int64"):
+        opt.step()
+    ps[1].data = np.zeros(3, np.float32)
+    ps[1].data.flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\[1\]\.data is a read-only array"):
+        opt.step()
+
+
+@pytest.mark.parametrize("name", list(EVERY_OPTIMISER))
+def test_nan_and_inf_gradients_are_not_refused_and_spread_as_in_torch(name):
+    # Documented choice: like torch.optim, a step takes non-finite gradients as they are; the training
+    # loop (nnlib.train.fit) and optimize_path report the divergence they cause.
+    g = np.array([[np.nan, 1.0]]), np.array([np.inf, 1.0, -1.0], dtype=np.float32)
+    ps = _two_params()
+    ts = [torch.tensor(p.data.copy(), requires_grad=True) for p in ps]
+    opt, topt = EVERY_OPTIMISER[name](ps), TORCH_TWIN[name](ts)
+    for p, t, gi in zip(ps, ts, g):
+        p.grad[...] = gi
+        t.grad = torch.from_numpy(gi.copy())
+    with np.errstate(invalid="ignore"):  # inf - inf and 0 * inf make the NaNs, as in torch
+        opt.step()
+    topt.step()
+    for p, t in zip(ps, ts):  # float32 rounding (centered RMSprop subtracts close numbers): rtol 1e-5
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5 if p.data.dtype == np.float32 else 1e-12,
+                                   equal_nan=True)
+    assert np.isnan(ps[0].data[0, 0]) and np.isfinite(ps[0].data[0, 1])
+
+
+def test_zero_grad_replaces_a_gradient_that_is_not_an_array_of_the_right_kind():
+    ps = _two_params()
+    opt = optim.Adam(ps)
+    ps[0].grad, ps[1].grad = [1.0, 2.0], np.ones(3)  # a list; float64 for a float32 parameter
+    opt.zero_grad()
+    for p in ps:
+        assert type(p.grad) is np.ndarray and p.grad.shape == p.data.shape and p.grad.dtype == p.data.dtype
+        assert not p.grad.any()
+
+
+@pytest.mark.parametrize("state_dict, error, message", [
+    ([1, 2], TypeError, "state_dict must be a dict with keys 'state' and 'param_groups'.*got list"),
+    ({"state": {}}, TypeError, r"got a dict with keys \['state'\]"),
+    ({"state": {}, "param_groups": [{"params": [0, 1]}] * 2}, ValueError, "a list of one dict"),
+    ({"state": {}, "param_groups": [{"params": [0]}]}, ValueError,
+     "state_dict holds 1 parameters, this optimiser has 2"),
+    ({"state": {5: {}}, "param_groups": [{"params": [0, 1], "lr": 0.1, "momentum": 0.0, "dampening": 0.0,
+                                          "nesterov": False, "weight_decay": 0.0}]},
+     ValueError, r"has the key 5, expected parameter indices 0 \.\. 1"),
+])
+def test_load_state_dict_refuses_malformed_input_and_changes_nothing(state_dict, error, message):
+    ps = _two_params()
+    opt = optim.SGD(ps, lr=0.1)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(state_dict)
+    assert opt.lr == 0.1 and opt.state == {}
+
+
+def test_load_state_dict_refuses_the_state_of_another_kind_of_optimiser():
+    ps = _two_params()
+    adam = optim.Adam(ps)
+    with pytest.raises(ValueError, match=r"hyperparameters \['betas', 'eps', 'lr', 'weight_decay'\], but SGD has"):
+        optim.SGD(ps, lr=0.1).load_state_dict(adam.state_dict())

@@ -14,6 +14,7 @@ def _ex1_cases(rng):
     return [
         Case("normal", (random_normal(rng, 6, scale=3),)),
         Case("large: x = ±1000", (np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]),)),
+        Case("moderate: 20 <= |x| <= 40", (np.array([-40.0, -36.5, -30.0, -20.0, 20.0, 30.0, 36.5, 40.0]),)),
         Case("float32", (np.array([-200.0, -90.0, -1.5, 0.0, 1.5, 90.0, 200.0], dtype=np.float32),)),
         Case("batch of one", (random_normal(rng, 1, 1),)),
         Case("matrix", (random_normal(rng, 3, 4, scale=20),)),
@@ -22,15 +23,23 @@ def _ex1_cases(rng):
 
 register(Exercise(
     id="activations.ex1", kind="function", title="A sigmoid that never overflows",
-    answer_name="sigmoid", cases=_ex1_cases, atol=0.0,
+    answer_name="sigmoid", cases=_ex1_cases, refuse_warnings=("overflow",),
+    # Near sigma = 0 the exact forms (1 + tanh(x/2)) / 2 and 1 - 1 / (1 + exp(x)) round 1 - tiny to
+    # the float grid near 1 and lose everything below its spacing: allow one machine epsilon absolute.
+    rtol=1e-12, atol=float(np.finfo(np.float64).eps), rtol32=1e-5, atol32=float(np.finfo(np.float32).eps),
     statement=r"""
 Write `sigmoid(x)` returning $\sigma(x) = 1 / (1 + e^{-x})$ entry by entry.
 
 - `x`: an array of any shape (also `(1, 1)`), float64 or float32;
 - return an array of the same shape **and dtype**;
-- it must be right for $x = \pm 1000$ and must not return `nan`. Aim for a version
-  that emits no `RuntimeWarning` either: the check lists any warning your code emits
-  in a note.
+- the values must be finite (no `nan` or `inf`), also for $x = \pm 1000$, and correct to a
+  relative error of $10^{-12}$ in float64 ($10^{-5}$ in float32) plus an absolute slack of one
+  machine epsilon, $2.2 \times 10^{-16}$ in float64 ($1.2 \times 10^{-7}$ in float32). The slack
+  lets through exact formulas such as $\tfrac12\bigl(1 + \tanh\tfrac x2\bigr)$, which compute
+  $1 - (1 - \text{tiny})$ for very negative $x$ and so cannot resolve values below the spacing
+  of floating-point numbers near 1;
+- nothing may overflow on the way: a `RuntimeWarning` about an overflow fails the case, even
+  when the final value comes out right (other warnings are only listed in a note).
 """,
     hints=(
         "Two textbook forms exist: 1 / (1 + exp(-x)) and exp(x) / (1 + exp(x)). Try both at "
@@ -103,7 +112,9 @@ example) becomes $C$ probabilities summing to 1.
 - `x`: an array with at least one dimension, float64 or float32;
 - return an array of the same shape and dtype;
 - it must work for scores such as 1000 or -1000 (no `nan`), also when one row's scores
-  are near 1000 and another's near -1000.
+  are near 1000 and another's near -1000;
+- the values must be correct to a relative error of $10^{-7}$ plus an absolute $10^{-10}$
+  in float64 ($10^{-5}$ plus $10^{-6}$ in float32).
 """,
     hints=(
         "Adding the same number c to all scores of a row does not change its softmax. "
@@ -120,7 +131,8 @@ register(Exercise(
     answer_name="max_sigmoid_grad", reference="max_sigmoid_grad", rtol=1e-9, atol=0.0,
     statement=r"""
 What is the largest value the derivative $\sigma'(z) = \sigma(z)\,(1 - \sigma(z))$ of the
-sigmoid takes, over all real $z$? Set `max_sigmoid_grad` to that number.
+sigmoid takes, over all real $z$? Set `max_sigmoid_grad` to that number, exactly or to at
+least 10 significant digits (the check accepts a relative error up to $10^{-9}$).
 """,
     hints=(
         "σ(z) runs over (0, 1). Write p = σ(z): which p maximises p (1 - p)?",
@@ -130,17 +142,22 @@ sigmoid takes, over all real $z$? Set `max_sigmoid_grad` to that number.
 
 
 register(Exercise(
-    id="activations.ex5", kind="value", title="Ten sigmoid layers",
+    id="activations.ex5", kind="value", title="A bound for ten sigmoid layers",
     answer_name="ten_layer_bound", reference="ten_layer_bound", rtol=1e-6, atol=0.0,
     statement=r"""
 A chain of ten one-unit layers $a_\ell = \sigma(w_\ell\, a_{\ell - 1})$ has all weights
 $w_\ell = 1$. By the chain rule, $\partial a_{10} / \partial a_0$ is a product of ten
-factors. What is the **largest** value it can take, whatever the input $a_0$? Set
-`ten_layer_bound` to that number (a float).
+factors $w_\ell\, \sigma'(z_\ell)$. Using only the fact that $\sigma'(z) \le \tfrac14$ for
+every $z$, what **upper bound** on $\partial a_{10} / \partial a_0$ do you get? Set
+`ten_layer_bound` to that number (a float), to at least 6 significant digits (the check
+accepts a relative error up to $10^{-6}$).
+
+The bound is not reached: every layer after the first receives a sigmoid output, a number
+in $(0, 1)$, where $\sigma' < \tfrac14$. The chapter finds the true largest value on a grid.
 """,
     hints=(
-        "Each factor is w σ'(z) with w = 1. How large can one factor be?",
-        "Each factor is at most 1/4, so the product is at most (1/4) multiplied by itself ten times.",
+        "Each factor is w σ'(z) with w = 1. What does σ'(z) <= 1/4 say about one factor?",
+        "Each factor is at most 1/4, so the product of ten of them is at most (1/4) multiplied by itself ten times.",
     ),
 ))
 
@@ -199,7 +216,8 @@ A tanh layer computes $h = \tanh(z)$ in its forward pass and keeps only $h$. Its
 pass receives $\partial L / \partial h$ and must return
 $\partial L / \partial z = \partial L / \partial h \cdot \tanh'(z)$. The version below,
 modelled on the network of source 002, gets the derivative wrong. Fix it; the result has
-the shape and dtype of `h`.
+the shape and dtype of `h`, and values correct to a relative error of $10^{-7}$ plus an
+absolute $10^{-10}$ in float64 ($10^{-5}$ plus $10^{-6}$ in float32).
 """,
     hints=(
         "Write tanh'(z) in terms of tanh(z) itself. What does the function receive: z or tanh(z)?",

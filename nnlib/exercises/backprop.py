@@ -84,11 +84,12 @@ is imported for you (it does not overflow for large $|z|$).
 
 register(Exercise(
     id="backprop.ex3", kind="value", title="Two paths through a graph",
-    answer_name="dL_dy", reference="dL_dy", rtol=1e-9, atol=1e-12,
+    answer_name="dL_dy", reference="dL_dy", rtol=5e-4, atol=0.0,
     statement=r"""
 A small graph computes $q = x\,y$, then $r = q + y$, then $L = r^2$. At $x = 3$, $y = -2$,
-what is $\partial L / \partial y$? Set `dL_dy` to that number. (The variable $y$ reaches
-$L$ along two paths.)
+what is $\partial L / \partial y$? Set `dL_dy` to that number, to at least 4 significant
+digits (the check accepts a relative error up to $5 \times 10^{-4}$). (The variable $y$
+reaches $L$ along two paths.)
 """,
     hints=(
         "Forward first: q, r and L at x = 3, y = -2. Then dL/dr.",
@@ -163,13 +164,18 @@ place. Fix it so that it returns the gradient of $E = \frac12\sum(\hat y - y)^2$
 all parameters, flattened in the order `W1, b1, W2, b2` (shapes `(D, H)`, `(1, H)`, `(H, 1)`,
 `(1, 1)`, as 002 stores them), in the dtype of the inputs. A correct version passes a gradient
 check, and a gradient *descent* step with it lowers $E$.
+
+Mind the loss: $E$ is half the **sum** of the squared errors, not the mean that 002's `mse_loss`
+computes. The repair in the activations chapter differentiates that mean,
+$\partial L/\partial \hat y = \frac{2}{N}(\hat y - y)$, so its gradients are $2/N$ times the ones
+asked for here ($\partial E/\partial \hat y = \hat y - y$) and fail this check.
 """,
     hints=(
         "Run it on the XOR data first: the shape error points at the line that mixes a weight gradient "
         "(dW2) with activations. What should flow back into the hidden layer instead?",
         "The gradient of E with respect to y_pred is y_pred - y_true (not y_true - y_pred). It reaches the "
         "hidden activations as g @ W2.T, and the hidden pre-activations through tanh' = 1 - h1**2, where "
-        "h1 is already tanh(...): do not apply tanh again.",
+        "h1 is already tanh(...): do not apply tanh again. No factor 2/N: E is half a sum, not a mean.",
         "g = y_pred - y_true; dW2 = h1.T @ g; db2 = g.sum(axis=0, keepdims=True); "
         "dz = (g @ W2.T) * (1 - h1**2); dW1 = X.T @ dz; db1 = dz.sum(axis=0, keepdims=True).",
     ),

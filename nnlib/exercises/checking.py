@@ -11,12 +11,12 @@ import warnings
 
 import numpy as np
 
-from .compare import compare, fmt_number, scalar_problem
+from .compare import compare, fmt_value, scalar_problem
 from .core import Case, Exercise, grading_mode
 from .display import CheckResult
 
 __all__ = ["check_answer", "call_answer", "expected_output", "describe_exception",
-           "normalize_choice", "unchanged_bug", "is_blank"]
+           "normalize_choice", "unchanged_bug", "is_blank", "refused_warning"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
 _MAX_NOTES = 3
@@ -92,6 +92,14 @@ def unchanged_bug(ex: Exercise, fn) -> bool:
     return False
 
 
+def refused_warning(ex: Exercise, warns: list) -> str:
+    """The first warning text that ``ex.refuse_warnings`` turns into a failure, or ``""``."""
+    for w in warns:
+        if any(k in w for k in ex.refuse_warnings):
+            return w
+    return ""
+
+
 def normalize_choice(answer, options: dict):
     """``(key, None)`` for a valid choice such as ``"a"``, ``"(A)"`` or ``True``; else ``(None, problem)``."""
     keys = {str(k).lower(): k for k in options}
@@ -119,7 +127,7 @@ def check_answer(ex: Exercise, answer) -> CheckResult:
         problem = scalar_problem(answer)
         if problem is None and compare(expected, answer, output="scalar", rtol=ex.rtol,
                                        atol=ex.atol, show_values=False):
-            problem = f"{fmt_number(float(answer))} is not the right value"
+            problem = f"{fmt_value(answer)} is not the right value"  # as given: 1482.5, not 1482
     else:
         key, problem = normalize_choice(answer, ex.options)
         if problem is None and key != expected:
@@ -137,13 +145,16 @@ def _check_function(ex: Exercise, fn) -> CheckResult:
     for i, case in enumerate(cases):
         out, err, warns = call_answer(fn, case.args)
         for w in warns:
-            if w not in seen and len(notes) < _MAX_NOTES:
+            if w not in seen and len(notes) < _MAX_NOTES and w != refused_warning(ex, [w]):
                 seen.add(w)
                 notes.append(f"your code emitted {w} (case '{case.name}'); this does not count against you")
+        refused = refused_warning(ex, warns)
         if err is not None:
             if i == 0 and isinstance(err, NotImplementedError):
                 return CheckResult(ex.id, "not_attempted")
             problem = f"your function raised {describe_exception(err)}"
+        elif refused:
+            problem = f"your code emitted {refused}, which this exercise does not allow"
         else:
             rtol, atol = ex.tolerances(case)
             problem = compare(expected_output(ex, case), out, output=ex.output, rtol=rtol, atol=atol)

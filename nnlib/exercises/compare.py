@@ -13,14 +13,17 @@ order is fixed and the first problem found is the one reported:
 4. **values**, with ``rtol``/``atol``, on fresh float64 copies of the data:
    the reader's ``__eq__``, ``__array__`` or ``__float__`` are never called.
 
-Messages are deterministic (no addresses, no timings) and print numbers with
-4 significant digits, so that notebooks showing them can be compared by nbval.
+Messages are deterministic (no addresses, no timings). The reader's answer is
+printed exactly as given (:func:`fmt_value`: ``1482.5``, never rounded to
+``1482``); an expected value is printed with 4 significant digits, or with as
+many more as it takes to tell it apart from the answer (:func:`fmt_number`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["type_problem", "scalar_problem", "compare", "plain_copy", "fmt_number", "fmt_array"]
+__all__ = ["type_problem", "scalar_problem", "compare", "plain_copy", "fmt_number", "fmt_array", "fmt_value",
+           "digits_to_tell_apart"]
 
 #: numpy scalar types accepted as real numbers (exact types, not subclasses).
 NUMPY_REAL_SCALARS = frozenset(
@@ -97,23 +100,56 @@ def plain_copy(value, output: str) -> np.ndarray:
     return np.array(value, copy=True, subok=False)
 
 
-def fmt_number(v) -> str:
-    """A number with 4 significant digits (``0.7311``, ``3.142e+06``, ``nan``); whole numbers in full."""
+def fmt_number(v, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits (``0.7311``, ``3.142e+06``, ``nan``); whole numbers in full."""
     v = float(v)
     if v.is_integer() and abs(v) < 1e9:
         return str(int(v))
-    return f"{v:.4g}"
+    return f"{v:.{digits}g}"
 
 
-def fmt_array(a: np.ndarray, indent: int = 0) -> str:
-    """An array printed with 4 significant digits, independent of print options.
+def fmt_value(v) -> str:
+    """A reader's number exactly as given: ``1482.5``, ``6e+23``, ``0.30000000000000004``.
 
+    Integers are printed in full; floats as the shortest text that reads back
+    to the very same number in their own dtype (Python's ``repr`` for
+    float64, numpy's shortest form for float32: ``0.1``, not ``0.10000000149``).
+    """
+    if type(v) is np.ndarray:
+        v = v[()]
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        return str(int(v))
+    if isinstance(v, np.floating):
+        return str(v)
+    return repr(float(v))
+
+
+def digits_to_tell_apart(expected, got, start: int = 4) -> int:
+    """The fewest significant digits (``start`` to 17) at which ``expected`` and ``got`` print differently."""
+    e, g = float(expected), float(got)
+    for n in range(start, 17):
+        if fmt_number(e, n) != fmt_number(g, n):
+            return n
+    return 17
+
+
+def fmt_array(a: np.ndarray, indent: int = 0, digits: int | None = 4) -> str:
+    """An array printed independently of numpy's print options.
+
+    ``digits`` significant digits per number (:func:`fmt_number`), or, with
+    ``digits=None``, every number exactly as given (:func:`fmt_value`).
     ``indent`` is the width of the text printed before the array on its first
     line, so that the following lines align under it.
     """
+    a = np.asarray(a)
+    if digits is None:
+        formatter = {"float_kind": fmt_value, "int_kind": fmt_value}
+    else:
+        a = a.astype(np.float64)
+        formatter = {"float_kind": lambda x: fmt_number(x, digits)}
     return np.array2string(
-        np.asarray(a, dtype=np.float64), max_line_width=88, separator=", ", threshold=100,
-        edgeitems=3, formatter={"float_kind": fmt_number}, sign="-", legacy=False,
+        a, max_line_width=88, separator=", ", threshold=100,
+        edgeitems=3, formatter=formatter, sign="-", legacy=False,
         prefix=" " * indent,
     )
 
@@ -156,13 +192,19 @@ def compare(expected, got, *, output: str = "array", rtol: float = 1e-7, atol: f
     bad = ~np.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
     if not bad.any():
         return None
+    # The answer is printed as given (in its own dtype); the expected value with enough digits to differ from it.
+    given = (got[()] if type(got) is np.ndarray else got) if output == "scalar" else g
     if e64.ndim == 0:
-        return f"expected {fmt_number(e64)}, got {fmt_number(g64)}" if show_values else "the value is wrong"
+        if not show_values:
+            return "the value is wrong"
+        return f"expected {fmt_number(e64, digits_to_tell_apart(e64, g64))}, got {fmt_value(given)}"
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     where = f"values differ at {int(bad.sum())} of {bad.size} entries"
     if not show_values:
         return f"{where} (first at index {first})"
-    msg = f"{where}; first at index {first}: expected {fmt_number(e64[first])}, got {fmt_number(g64[first])}"
+    n = digits_to_tell_apart(e64[first], g64[first])
+    msg = f"{where}; first at index {first}: expected {fmt_number(e64[first], n)}, got {fmt_value(given[first])}"
     if e64.size <= 12:
-        msg += f"\n    expected {fmt_array(e64, 13)}\n    got      {fmt_array(g64, 13)}"
+        n = max(digits_to_tell_apart(x, y) for x, y in zip(e64[bad], g64[bad]))
+        msg += f"\n    expected {fmt_array(e64, 13, digits=n)}\n    got      {fmt_array(given, 13, digits=None)}"
     return msg

@@ -84,6 +84,10 @@ class Exercise:
         ``bug``: the source of the buggy function, defining ``answer_name``.
     setup : str
         Lines put before the starter code (imports).
+    refuse_warnings : tuple of str
+        ``function``/``bug``: a case fails when the answer emits a warning whose
+        text contains one of these (e.g. ``("overflow",)``); other warnings are
+        only noted.
     """
 
     id: str
@@ -103,6 +107,7 @@ class Exercise:
     options: dict | None = None
     buggy: str | None = None
     setup: str = "import numpy as np"
+    refuse_warnings: tuple = ()
 
     def __post_init__(self):
         if not _ID.match(self.id):
@@ -187,9 +192,9 @@ class Exercise:
 
     def hint(self, level: int = 1) -> Hint:
         """Hint number ``level`` (1 = gentlest); past the last, the last one."""
-        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+        if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)) or level < 1:
             raise ValueError(f"level must be a positive integer, got {level!r}")
-        level = min(level, len(self.hints))
+        level = min(int(level), len(self.hints))
         return Hint(self.id, level, len(self.hints), self.hints[level - 1])
 
     def solution(self) -> Solution:

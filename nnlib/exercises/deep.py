@@ -28,7 +28,8 @@ the compromise between keeping the variance of the signal on the way forward
 ($n_\text{in}\sigma^2 = 1$) and of the gradient on the way back ($n_\text{out}\sigma^2 = 1$).
 
 - `fan_in`, `fan_out`: positive Python integers;
-- return one number (a float).
+- return one number (a float), computed rather than rounded: the check accepts a relative error up
+  to $10^{-7}$.
 """,
     hints=(
         "Glorot and Bengio set the variance to the harmonic-mean-like compromise between 1/n_in and 1/n_out.",
@@ -39,17 +40,19 @@ the compromise between keeping the variance of the signal on the way forward
 
 
 register(Exercise(
-    id="deep.ex2", kind="value", title="How small can ten sigmoid derivatives get?",
-    answer_name="bound", reference="bound", rtol=1e-9, atol=0.0,
+    id="deep.ex2", kind="value", title="The largest product of ten sigmoid derivatives",
+    answer_name="bound", reference="bound", rtol=1e-3, atol=0.0,
     statement=r"""
 A chain of 10 sigmoid units with all weights equal to 1 multiplies the gradient that flows
 back through it by $\prod_{\ell=1}^{10} \sigma'(z_\ell)$. What is the **largest** value this
-product can take, whatever the $z_\ell$? Set `bound` to that number (a float).
+product can take, whatever the $z_\ell$ (the biases can put each $z_\ell$ anywhere)? Set `bound` to that number (a float), to at least
+3 significant digits: the check accepts a relative error up to $10^{-3}$ (so `9.54e-7` is
+accepted, and an exact expression such as `0.25 ** 10` too).
 """,
     hints=(
         "Where is the sigmoid's derivative largest, and what is its value there?",
         "σ'(z) = σ(z)(1 − σ(z)) is at most 1/4, reached at z = 0. Ten factors, each at most 1/4...",
-        "`bound = 0.25 ** 10` (about 9.5e-7).",
+        "`bound = 0.25 ** 10` (about 9.537e-7).",
     ),
 ))
 
@@ -71,17 +74,24 @@ register(Exercise(
     id="deep.ex3", kind="function", title="LayerNorm's forward pass",
     answer_name="layer_norm", cases=_ex3_cases, atol=1e-9,
     statement=r"""
-Write `layer_norm(x, eps)` that normalises every example over its **features**, the last axis:
+Write `layer_norm(x, eps)`, what `LayerNorm(D)` computes (that is, `normalized_shape = D`, the
+size of the **last axis**) without its learned scale and shift: every vector along the last axis
+is standardised over its $D$ entries. For an `(N, D)` batch that is each example over its
+features; for an `(N, L, D)` batch of sequences (the transformer layout) it is each token
+$(n, l)$ over its $D$ features, one mean and variance per example *and* position:
 
-$$\hat x_{n,i} = \frac{x_{n,i} - \mu_n}{\sqrt{\sigma_n^2 + \epsilon}}, \qquad
-\mu_n = \frac1D \sum_{i} x_{n,i}, \qquad \sigma_n^2 = \frac1D \sum_i (x_{n,i} - \mu_n)^2 .$$
+$$\hat x_{\dots,i} = \frac{x_{\dots,i} - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+\mu = \frac1D \sum_{i=1}^{D} x_{\dots,i}, \qquad \sigma^2 = \frac1D \sum_{i=1}^{D} (x_{\dots,i} - \mu)^2 ,$$
 
-(no learned scale and shift). `x` has shape `(N, D)` or more axes, `(..., D)`; the result has the
-shape and the dtype of `x`. It must work for a batch of one example and for a constant row.
+where "$\dots$" stands for the leading indices ($n$, or $n, l$). `x` has shape `(N, D)` or more
+axes, `(..., D)`; the result has the shape and the dtype of `x`. It must work for a batch of one
+example and for a constant row. The check accepts a relative error up to $10^{-7}$ plus an
+absolute one of $10^{-9}$ (for float32 input $10^{-5}$ and $10^{-6}$).
 """,
     hints=(
-        "Each example uses its own mean and variance: compute them along the last axis, keeping that axis "
-        "so that they broadcast back (`keepdims=True`).",
+        "Each vector along the last axis (an example of an (N, D) batch, a token of an (N, L, D) one) uses its "
+        "own mean and variance: compute them along the last axis only, keeping that axis so that they "
+        "broadcast back (`keepdims=True`).",
         "`x.mean(axis=-1, keepdims=True)` and `x.var(axis=-1, keepdims=True)` (the biased variance, "
         "dividing by D). eps goes inside the square root.",
         "`return (x - mu) / np.sqrt(var + eps)` with `mu`, `var` as in hint 2. Axis 0 would be BatchNorm.",
@@ -114,7 +124,8 @@ for a batch `x` of shape `(N, C)`: every feature $c$ is standardised with the me
 $$y_{n,c} = \gamma_c\, \frac{x_{n,c} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c .$$
 
 `gamma` and `beta` have shape `(C,)`; return shape `(N, C)`, dtype of `x`. (The running
-averages are not part of this exercise.)
+averages are not part of this exercise.) The check accepts a relative error up to $10^{-7}$
+plus an absolute one of $10^{-9}$ (for float32 input $10^{-5}$ and $10^{-6}$).
 """,
     hints=(
         "The statistics of feature c are taken over the N examples: the column of x, not the row.",
@@ -176,7 +187,9 @@ This `group_norm` follows source 003's description of group normalisation: it sp
 into groups of samples. GroupNorm does something else: it splits the **channels of each example**
 into `num_groups` groups (channels $0..C/G-1$ form group 0, and so on) and standardises each group
 of each example with its own mean and biased variance (over its channels and, for `(N, C, L)`
-input, all their positions). Fix the function; the result has the shape and dtype of `x`.
+input, all their positions). Fix the function; the result has the shape and dtype of `x`. The
+check accepts a relative error up to $10^{-7}$ plus an absolute one of $10^{-9}$ (for float32
+input $10^{-5}$ and $10^{-6}$).
 """,
     hints=(
         "Each example must be normalised on its own: the statistics must never mix two rows of x.",

@@ -39,6 +39,9 @@ $\frac1N \sum_n [\hat y_n = y_n]$, as **one number** between 0 and 1 (a float,
 not a count and not a percentage).
 
 - `y_true`, `y_pred`: integer arrays of shape `(N,)` (class labels, not scores).
+
+The check accepts any value within a relative $10^{-12}$ of the exact fraction (12
+significant digits), which every float64 computation of it meets.
 """,
     hints=(
         "Compare the two arrays element by element: `y_true == y_pred` is an array of booleans.",
@@ -112,7 +115,8 @@ holds the precision and row 1 the recall of every class,
 $$P_k = \frac{TP_k}{TP_k + FP_k}, \qquad R_k = \frac{TP_k}{TP_k + FN_k}.$$
 
 Where a denominator is 0 (a class that is never predicted has no precision), use 0,
-as scikit-learn does with `zero_division=0`. Return float64.
+as scikit-learn does with `zero_division=0`. Return float64; each entry is checked to a
+relative $10^{-12}$ (12 significant digits).
 """,
     hints=(
         "TP_k is on the diagonal. Everything predicted as k is column k; everything that truly is k is row k.",
@@ -130,6 +134,9 @@ register(Exercise(
 The chapter trains the network 64-16-16-10 on 8 × 8 digits: 64 inputs, two hidden layers
 of 16 units and 10 outputs, fully connected, every unit with a bias. How many parameters
 (weights **and** biases) does it have? Set `n_params` to that number.
+
+A count is exact: the check wants the whole number itself (an `int`, or a float with
+nothing after the point), not a rounded or approximate value.
 """,
     hints=(
         "Count layer by layer: a layer from D_in to D_out units has D_in × D_out weights and D_out biases.",
@@ -149,7 +156,7 @@ register(Exercise(
     },
     statement="""
 A network with 26,000 parameters reaches 100 % training accuracy on 100 digits and
-much less on the test set. One of these is **not** a way to reduce that overfitting.
+much less on held-out digits. One of these is **not** a way to reduce that overfitting.
 Set `not_a_remedy` to its letter.
 """,
     hints=(
@@ -190,7 +197,8 @@ register(Exercise(
 The F1 score of a class combines its precision $P$ and recall $R$. This function, which
 every class in the tests predicts at least once, has one bug: it gives a class that is
 almost never found (tiny recall) a respectable score. Fix it so that it returns the
-per-class F1 scores, shape `(C,)`, float64.
+per-class F1 scores, shape `(C,)`, float64, each within a relative $10^{-12}$ of the
+exact value (any float64 form of the formula meets that).
 """,
     hints=(
         "F1 is not the arithmetic mean of P and R. Which mean is it?",

@@ -116,13 +116,14 @@ so that it returns the mean cross-entropy of the softmax outputs against the one
 
 register(Exercise(
     id="frameworks.ex4", kind="value", title="What the all-reduce leaves on every worker",
-    answer_name="reduced_gradient", reference="reduced_gradient", rtol=1e-9, atol=1e-12,
+    answer_name="reduced_gradient", reference="reduced_gradient", rtol=5e-4, atol=0.0,
     statement=r"""
 Two DDP workers train a model whose loss is the **mean** over the examples. Worker 0 gets 32
 examples of a batch of 64 and computes, for one weight $w$, the gradient $g_0 = 0.30$ of the
 mean loss of its 32 examples; worker 1 computes $g_1 = -0.10$ on the other 32. After
 `loss.backward()` DDP has all-reduced the gradients. What number is in `w.grad` on worker 1?
-Set `reduced_gradient` to it.
+Set `reduced_gradient` to it, to at least 4 significant digits (the check accepts a relative
+error up to $5 \times 10^{-4}$).
 """,
     hints=(
         "DDP makes the result equal to the gradient one process would compute on the whole batch of 64.",
@@ -133,17 +134,23 @@ Set `reduced_gradient` to it.
 
 
 register(Exercise(
-    id="frameworks.ex5", kind="value", title="Bytes sent by data parallelism",
-    answer_name="bytes_per_worker", reference="bytes_per_worker", rtol=0.0, atol=0.0,
+    id="frameworks.ex5", kind="value", title="Bytes a worker sends in a ring all-reduce",
+    answer_name="bytes_sent_per_worker", reference="bytes_sent_per_worker", rtol=5e-4, atol=0.0,
     statement=r"""
 DDP all-reduces one gradient value per parameter at every step. Source 001's PyTorch model is
-`Linear(784, 128)`, ReLU, `Linear(128, 10)`, trained in float32 (4 bytes per number). How many
-bytes of gradients does each worker put into the all-reduce per step? Set `bytes_per_worker`
-to that number (an integer, in bytes).
+`Linear(784, 128)`, ReLU, `Linear(128, 10)`, trained in float32 (4 bytes per number), and
+$K = 5$ workers average their gradients with a *ring* all-reduce: each worker cuts its
+gradients into $K$ equal chunks, then passes chunks to its neighbour in $K - 1$ steps that add
+them up (reduce-scatter) and $K - 1$ more steps that hand the finished sums round the ring
+(all-gather), one chunk per step. How many bytes does each worker *send* per training step?
+Set `bytes_sent_per_worker` to that number, in bytes, to at least 4 significant digits (the
+check accepts a relative error up to $5 \times 10^{-4}$).
 """,
     hints=(
-        "First count the parameters: every Linear layer has in × out weights and out biases.",
-        "784·128 + 128 + 128·10 + 10 parameters, each a 4-byte float32 gradient.",
+        "First the size of the gradients: every Linear layer has in × out weights and out biases, "
+        "each gradient a 4-byte float32.",
+        "101,770 parameters make 407,080 bytes. Each of the 2(K − 1) steps sends one chunk of 1/K of that.",
+        "2 (K − 1) / K × 407,080 bytes with K = 5.",
     ),
 ))
 

@@ -47,6 +47,8 @@ $$f(\mathbf x) = \tfrac12 \mathbf x^\top A \mathbf x - \mathbf b^\top \mathbf x,
 where `A` is symmetric, shape `(D, D)`, and `b`, `x0` have shape `(D,)`. Return the
 **whole path**: an array of shape `(steps + 1, D)` whose row `t` is $\mathbf x_t$
 (row 0 is `x0` itself), with the dtype of `x0`. Do not modify `x0`.
+The check accepts each entry within a relative error of $10^{-7}$ or an absolute
+error of $10^{-9}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "First work out the gradient of f: for a symmetric A it is A x − b.",
@@ -84,6 +86,8 @@ $$\mathbf v_0 = \mathbf 0, \qquad
 \mathbf x_t = \mathbf x_{t-1} - \eta\,\mathbf v_t .$$
 
 Return the path, shape `(steps + 1, D)`, row 0 being `x0`, with the dtype of `x0`.
+The check accepts each entry within a relative error of $10^{-7}$ or an absolute
+error of $10^{-9}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Keep two arrays between steps: the point x and the velocity v (zeros like x0).",
@@ -96,14 +100,15 @@ Return the path, shape `(steps + 1, D)`, row 0 being `x0`, with the dtype of `x0
 
 register(Exercise(
     id="gradient_descent.ex3", kind="value", title="The largest stable learning rate",
-    answer_name="critical_lr", reference="critical_lr", rtol=1e-6, atol=0.0,
+    answer_name="critical_lr", reference="critical_lr", rtol=5e-4, atol=0.0,
     statement=r"""
 Gradient descent with a constant learning rate $\eta$ is run on
 
 $$f(x, y) = 3.5\,x^2 + 3\,xy + 3.5\,y^2 .$$
 
 Above which learning rate does it diverge from almost every starting point? Set
-`critical_lr` to that number (a float).
+`critical_lr` to that number (a float), to at least 4 significant digits (the check
+accepts a relative error up to $5 \times 10^{-4}$).
 """,
     hints=(
         "Write f as ½ θᵀAθ; the entries of A are the second derivatives of f.",
@@ -137,13 +142,14 @@ letter of your choice, e.g. `"a"`.
 
 register(Exercise(
     id="gradient_descent.ex5", kind="value", title="Adam's bias correction",
-    answer_name="m_hat_2", reference="m_hat_2", rtol=1e-6, atol=0.0,
+    answer_name="m_hat_2", reference="m_hat_2", rtol=5e-4, atol=0.0,
     statement=r"""
 Adam starts its first-moment estimate at $m_0 = 0$ and updates it with
 $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$, then corrects it to
 $\hat m_t = m_t / (1 - \beta_1^t)$. With $\beta_1 = 0.9$, a one-parameter model receives the
 gradients $g_1 = 1$ and $g_2 = 3$. Set `m_hat_2` to $\hat m_2$, the bias-corrected estimate
-after the second step.
+after the second step, to at least 4 significant digits (the check accepts a relative
+error up to $5 \times 10^{-4}$).
 """,
     hints=(
         "Compute m_1 first, then m_2, then divide by 1 − β₁².",
@@ -197,6 +203,8 @@ makes the same mistake. Fix it so that each update is a step on the mean squared
 Keep the random order exactly as it is drawn (one `rng.permutation(N)` per epoch, batches
 taken in that order, the last one smaller when `batch_size` does not divide `N`).
 Return `w`, shape `(D,)`, with the dtype of `X`.
+The check accepts each entry within a relative error of $10^{-7}$ or an absolute
+error of $10^{-9}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "`idx` is computed and then never used.",

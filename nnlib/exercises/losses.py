@@ -39,7 +39,8 @@ $\frac1N \sum_{n=1}^{N} (\hat y_n - y_n)^2$ of a network with one output unit.
 
 Careful: `y_pred - y_true` with shapes `(N, 1)` and `(N,)` does not fail. numpy
 broadcasts it to an `(N, N)` matrix of every output minus every target, and the
-mean of that is a wrong number.
+mean of that is a wrong number. The check accepts a relative error of up to
+$10^{-7}$ ($10^{-5}$ for float32 inputs).
 """,
     hints=(
         "Make the two arrays the same shape before subtracting.",
@@ -78,7 +79,8 @@ $$
 - return **one number**.
 
 It must give the right (finite) answer for logits of size 1000, where
-`np.log(np.exp(z) / np.exp(z).sum())` returns `nan` or `inf`.
+`np.log(np.exp(z) / np.exp(z).sum())` returns `nan` or `inf`. The check accepts a
+relative error of up to $10^{-7}$ ($10^{-4}$ for float32 inputs).
 """,
     hints=(
         "Do not compute the softmax and then its log: compute the log-softmax directly.",
@@ -114,6 +116,8 @@ $$
 $$
 
 where $Y$ is the one-hot encoding of `targets`. It must work for logits of size 1000.
+The check accepts each entry within a relative error of $10^{-7}$ or an absolute
+error of $10^{-12}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Start from the softmax of each row (subtract the row's maximum before `np.exp`).",
@@ -127,13 +131,17 @@ where $Y$ is the one-hot encoding of `targets`. It must work for logits of size 
 
 register(Exercise(
     id="losses.ex4", kind="value", title="The loss of a uniform guess",
-    answer_name="uniform_loss", reference="uniform_loss", rtol=1e-4, atol=0.0,
+    # "correct to 4 significant digits": a relative error of at most 5e-4 accepts the value
+    # rounded (2.303) or cut off (2.302) after 4 digits and rejects 3 digits (2.30)
+    answer_name="uniform_loss", reference="uniform_loss", rtol=5e-4, atol=0.0,
     statement=r"""
 A freshly initialised digit classifier (10 classes) whose logits are all equal
 predicts the probability $1/10$ for every class. What is its mean cross-entropy
-(natural logarithm, as everywhere in the book)? Set `uniform_loss` to that number
-(4 significant digits are enough). It is worth remembering: a 10-class network
-whose first reported loss is far from it is probably initialised or wired wrongly.
+(natural logarithm, as everywhere in the book)? Set `uniform_loss` to that number,
+correct to 4 significant digits: any answer within a relative error of
+$5 \times 10^{-4}$ of the exact value is accepted. It is worth remembering: a 10-class
+network with small initial logits starts near this loss, and one whose first reported
+loss is far above it starts with large logits or is wired wrongly.
 """,
     hints=(
         "The cross-entropy of one example is -log of the probability given to its true class.",
@@ -211,7 +219,10 @@ PyTorch way, `criterion(outputs, labels)`. Below, `keras_style_bce` follows the
 Keras convention (it clips the predictions to $[10^{-7}, 1 - 10^{-7}]$ as Keras
 does) and `compute_loss(outputs, labels)` calls it the way 001 does. Fix
 `compute_loss` so that it returns the mean binary cross-entropy of the predicted
-probabilities `outputs` against the 0/1 (or soft) `labels`, both of shape `(N, 1)`.
+probabilities `outputs` against the 0/1 (or soft) `labels`, both of shape `(N, 1)`,
+with the predictions clipped as `keras_style_bce` clips them (some outputs are
+exactly 0 or 1). The check accepts a relative error of up to $10^{-7}$ ($10^{-5}$
+for float32 inputs).
 """,
     hints=(
         "Read the signature of `keras_style_bce`: which argument is clipped and put inside the log?",

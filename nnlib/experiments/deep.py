@@ -20,7 +20,7 @@ import numpy as np
 from .. import init
 from ..data import spirals
 from ..diagnostics import gradient_norms
-from ..layers import Dense, ReLU, Sigmoid, Tanh
+from ..layers import Dense, ReLU, Residual, Sigmoid, Tanh
 from ..losses import CrossEntropyLoss
 from ..module import Sequential
 from ..norm import BatchNorm1d, LayerNorm
@@ -51,12 +51,15 @@ def _choice(value, options, name):
 
 
 def mlp(depth, activation="sigmoid", initialisation="default", normalisation="none", *,
-        n_in, n_out, width=32, rng=None):
+        n_in, n_out, width=32, rng=None, residual=False):
     r"""A fully connected network of ``depth`` Dense layers.
 
     Each of the ``depth - 1`` hidden blocks is ``Dense -> [normalisation] -> activation``
     (normalisation before the activation, as Ioffe & Szegedy place it); a last
-    Dense layer maps to ``n_out`` outputs (logits).
+    Dense layer maps to ``n_out`` outputs (logits). With ``residual=True``
+    every hidden block after the first (the first maps the ``n_in`` inputs
+    to the width) is wrapped in :class:`~nnlib.Residual`, :math:`h \mapsto h + F(h)`;
+    the same ``rng`` then draws the very same weights as for the plain network.
 
     Parameters
     ----------
@@ -68,6 +71,7 @@ def mlp(depth, activation="sigmoid", initialisation="default", normalisation="no
     normalisation : {"none", "batchnorm", "layernorm"}
     n_in, n_out, width : int
     rng : None, int or numpy.random.Generator
+    residual : bool, default False
 
     Returns
     -------
@@ -78,6 +82,8 @@ def mlp(depth, activation="sigmoid", initialisation="default", normalisation="no
     >>> net = mlp(3, "relu", "he", "batchnorm", n_in=2, n_out=3, width=8, rng=0)
     >>> [type(m).__name__ for m in net]
     ['Dense', 'BatchNorm1d', 'ReLU', 'Dense', 'BatchNorm1d', 'ReLU', 'Dense']
+    >>> [type(m).__name__ for m in mlp(4, "tanh", n_in=2, n_out=3, width=8, rng=0, residual=True)]
+    ['Dense', 'Tanh', 'Residual', 'Residual', 'Dense']
     """
     check_number(depth, "depth", low=1, integer=True)
     for name, n in (("n_in", n_in), ("n_out", n_out), ("width", width)):
@@ -88,10 +94,14 @@ def mlp(depth, activation="sigmoid", initialisation="default", normalisation="no
     rng = as_rng(rng)
     layers, d = [], n_in
     for _ in range(depth - 1):
-        layers.append(Dense(d, width, rng=rng, init=weights))
+        block = [Dense(d, width, rng=rng, init=weights)]
         if norm is not None:
-            layers.append(norm(width))
-        layers.append(act())
+            block.append(norm(width))
+        block.append(act())
+        if residual and layers:  # not the first block, which maps n_in inputs to the width
+            layers.append(Residual(Sequential(*block)))
+        else:
+            layers += block
         d = width
     layers.append(Dense(d, n_out, rng=rng, init=weights))
     return Sequential(*layers)
@@ -115,7 +125,9 @@ def normalisation_mask(kind, shape, index=None, groups=2):
     -------
     ndarray of bool, shape ``shape``
         ``BatchNorm1d``: one channel over all examples (and positions);
-        ``LayerNorm``: all channels (and positions) of one example;
+        ``LayerNorm``: all channels (and positions) of one example, i.e. ``LayerNorm(C)``
+        for (N, C) and ``LayerNorm((C, L))`` for (N, C, L) (a transformer's (N, L, C) batch
+        with ``LayerNorm(C)`` normalises each position separately instead);
         ``GroupNorm``: one group of channels (and positions) of one example.
 
     Examples
@@ -155,8 +167,9 @@ _NORM_TITLES = {"batchnorm": "BatchNorm", "layernorm": "LayerNorm", "groupnorm":
 def draw_normalisation_groups(fig, N=4, C=6, L=3, groups=3, index=(1, 2, 0)):
     """Draw, for each layer, the entries averaged together with the entry at ``index``.
 
-    Top row: an (N, C) batch of a fully connected network. Bottom row: an
-    (N, C, L) batch (channels with L positions each, as in a 1-D convolutional network).
+    Top row: an (N, C) batch of a fully connected network (``LayerNorm(C)``). Bottom row:
+    an (N, C, L) batch (channels with L positions each, as in a 1-D convolutional network),
+    with ``LayerNorm((C, L))``, which normalises the whole example.
     """
     from matplotlib.colors import ListedColormap
 
@@ -176,7 +189,8 @@ def draw_normalisation_groups(fig, N=4, C=6, L=3, groups=3, index=(1, 2, 0)):
         ax.set_xlabel("feature $c$")
         if j == 0:
             ax.set_ylabel("example $n$")
-        ax.set_title(_NORM_TITLES[kind] + (f" ($G={groups}$)" if kind == "groupnorm" else ""))
+        titles = {"layernorm": "LayerNorm($C$)", "groupnorm": f"GroupNorm ($G={groups}$)"}
+        ax.set_title(titles.get(kind, _NORM_TITLES[kind]))
     for j, kind in enumerate(kinds):
         ax = fig.add_subplot(grid[1, j], projection="3d")
         mask = normalisation_mask(kind, (N, C, L), index, groups)
@@ -189,6 +203,8 @@ def draw_normalisation_groups(fig, N=4, C=6, L=3, groups=3, index=(1, 2, 0)):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_zticks([])
+        if kind == "layernorm":
+            ax.set_title("LayerNorm($(C, L)$)", fontsize=9)
         ax.set_box_aspect((C, L, N), zoom=1.15)
         ax.view_init(elev=22, azim=-58)
 

@@ -10,7 +10,8 @@ the figure shows the paths on the contour plot and the loss curves
 
 One learning rate is shared by all optimisers on purpose: it shows that a
 rate means different things to different rules (for SGD it multiplies the
-gradient, for Adam it is roughly the length of a step).
+gradient, for Adam it is roughly the length of a step, and RMSprop's first
+steps, without bias correction, are about ten times longer).
 """
 from __future__ import annotations
 

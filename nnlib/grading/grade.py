@@ -27,7 +27,7 @@ import numpy as np
 
 from ..exercises import all_exercises
 from ..exercises.checking import expected_output
-from ..exercises.compare import compare, fmt_number
+from ..exercises.compare import compare, fmt_value
 from .notebook import MAX_NOTEBOOK_BYTES
 from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown,
                      report_rows, write_gradebook)
@@ -113,7 +113,7 @@ def _score(ex, rec, cases, workdir: str, end) -> ExerciseGrade:
         if type(v) not in (int, float):
             return grade("incorrect", "no number was found")
         bad = compare(expected_output(ex), float(v), output="scalar", rtol=ex.rtol, atol=ex.atol)
-        return grade("incorrect", f"{fmt_number(v)} is not the right value") if bad else grade("correct")
+        return grade("incorrect", f"{fmt_value(v)} is not the right value") if bad else grade("correct")
     if ex.kind == "choice":
         key = rec.get("choice")
         if key not in ex.options:

@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-from ..exercises.checking import (call_answer, describe_exception, is_blank, normalize_choice,
+from ..exercises.checking import (call_answer, describe_exception, is_blank, normalize_choice, refused_warning,
                                   unchanged_bug)
 from ..exercises.compare import plain_copy, scalar_problem, type_problem
 from ..exercises.core import GRADING_ENV, exercise
@@ -156,6 +156,9 @@ def evaluate_function(ex, fn, cases: list) -> dict:
             results.append({"error": describe_exception(err)})
             continue
         problem = type_problem(out, ex.output)
+        refused = refused_warning(ex, warns)
+        if problem is None and refused:
+            problem = f"your code emitted {refused}, which this exercise does not allow"
         if problem is None and type(out) is np.ndarray and out.nbytes > MAX_OUTPUT_BYTES:
             problem = f"the output is too large ({out.nbytes} bytes)"
         if problem is None:

@@ -31,9 +31,11 @@ def reduced_gradient():
     return (0.30 + -0.10) / 2
 
 
-def bytes_per_worker():
-    """ex5: (784*128 + 128 + 128*10 + 10) float32 gradients of 4 bytes each."""
-    return (784 * 128 + 128 + 128 * 10 + 10) * 4
+def bytes_sent_per_worker():
+    """ex5: 2 (K - 1) chunks of 1/K of the (784*128 + 128 + 128*10 + 10) * 4 gradient bytes, K = 5."""
+    K = 5
+    size = (784 * 128 + 128 + 128 * 10 + 10) * 4
+    return 2 * (K - 1) / K * size
 
 
 def random_labels_outcome():
