@@ -30,6 +30,7 @@ ASSETS := assets/node_modules/.package-lock.json
 
 # MathJax, from the npm lock file: the book serves it itself (no CDN).
 $(ASSETS): assets/package.json assets/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make book needs npm (Node.js 16 or newer) to install MathJax from assets/package-lock.json; install Node.js and npm (e.g. apt-get install nodejs npm) and run make book again" >&2; exit 1; }
 	npm ci --prefix assets --no-audit --no-fund --loglevel=error
 	@touch $(ASSETS)
 
