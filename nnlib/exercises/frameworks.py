@@ -103,7 +103,8 @@ Source 001's Keras loop computes `loss = criterion(outputs, labels)` with
 rule (targets first) and computes $-\frac1N\sum_n\sum_k y_{nk}\log p_{nk}$ with $p$ clipped to
 $[\varepsilon, 1-\varepsilon]$, and `keras_loss_value` makes 001's call. Fix `keras_loss_value`
 so that it returns the mean cross-entropy of the softmax outputs against the one-hot labels
-(one number, for batches of any size, float32 or float64).
+(one number, for batches of any size, float32 or float64). The check accepts a relative error
+of $10^{-7}$ plus an absolute one of $10^{-10}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Which argument of `categorical_crossentropy` is meant to receive the one-hot labels?",

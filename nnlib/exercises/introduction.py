@@ -64,7 +64,8 @@ register(Exercise(
     answer_name="bytes_7b_bf16", reference="bytes_7b_bf16", rtol=1e-6, atol=0.0,
     statement="""
 A model has $7 \\times 10^9$ parameters stored in bfloat16. How many **bytes** do its
-weights take? Set `bytes_7b_bf16` to that number of bytes (not gigabytes).
+weights take? Set `bytes_7b_bf16` to that number of bytes (not gigabytes). The check
+accepts a relative error up to $10^{-6}$.
 """,
     hints=(
         "bfloat16 is a 16-bit format. How many bytes is 16 bits?",

@@ -35,7 +35,9 @@ of one neuron, where $\sigma(z) = 1 / (1 + e^{-z})$.
 - return **one number**: a Python float, a numpy float or a 0-d array
   (not an array of shape `(1,)`).
 
-It must also be right when $|z|$ is large, e.g. $z = \pm 1000$.
+It must also be right when $|z|$ is large, e.g. $z = \pm 1000$. The check accepts a relative
+error up to $10^{-7}$ plus an absolute one of $10^{-10}$ ($10^{-5}$ and $10^{-6}$ when `x`
+and `w` are float32).
 """,
     hints=(
         "First compute the weighted sum z = w·x + b: `np.dot(w, x) + b`.",
@@ -69,7 +71,9 @@ fully connected layer for a whole batch at once.
   reads like the equation `y = x @ W + b`);
 - `b`: shape `(D_out,)`;
 - return an array of shape `(N, D_out)` **with the dtype of the inputs**
-  (float32 in, float32 out), also when `N = 1`.
+  (float32 in, float32 out), also when `N = 1`;
+- the check accepts a relative error up to $10^{-7}$ plus an absolute one of $10^{-9}$
+  ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Each row of X is one example; the matrix product does all of them at once.",
@@ -139,7 +143,9 @@ register(Exercise(
 This forward pass of a two-layer sigmoid network, written in the style of the
 sources, has one bug. Each layer should compute $A = \sigma(XW + \mathbf b)$, with
 `W1` of shape `(D, H)`, `b1` `(H,)`, `W2` `(H, K)`, `b2` `(K,)`. Fix it; the result
-has shape `(N, K)` (also for `K = 1` and `N = 1`) and the dtype of the inputs.
+has shape `(N, K)` (also for `K = 1` and `N = 1`) and the dtype of the inputs. The check
+accepts a relative error up to $10^{-7}$ plus an absolute one of $10^{-9}$ ($10^{-5}$ and
+$10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Compare each line with the layer equation a = σ(xW + b). Is every bias in its place?",

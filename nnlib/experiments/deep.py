@@ -216,7 +216,7 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
 
     The network is :func:`mlp` with 2 inputs and 3 outputs; the data are
     ``spirals(50, 3)`` (150 points); training is :func:`nnlib.train.fit` with
-    plain SGD (``lr``) on mini-batches of 50, ``epochs`` passes.
+    SGD (``lr``, ``momentum``) on mini-batches of 50, ``epochs`` passes.
 
     Returns
     -------
