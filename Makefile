@@ -1,6 +1,6 @@
 # The book's two commands are `make book` and `make test`; both create the
 # virtual environment .venv from requirements.txt first when it is missing
-# or older than requirements.txt / pyproject.toml.
+# or older than requirements.txt or either pyproject.toml (nnlib's, nnbook's).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,11 +18,11 @@ book test execute: export MKL_NUM_THREADS := 1
 
 env: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml nnbook/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./nnbook
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
@@ -39,7 +39,7 @@ book: $(STAMP) $(ASSETS)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is at: $(CURDIR)/_build/html/index.html"
 
-## Run every test: nnlib's unit tests, nbval over every notebook in book/,
+## Run every test: nnlib's and nnbook's unit tests, nbval over every notebook in book/,
 ## and the browser test when Chromium is installed and the book is built.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env tests book

@@ -1,7 +1,7 @@
 """Table 3: how long every experiment of the book takes to update after a control moves.
 
-For each experiment in nnlib.experiments.REGISTRY, the live view that the
-notebooks show (``nnlib.widgets.live``, headless: no kernel is needed to
+For each experiment in nnbook.experiments.REGISTRY, the live view that the
+notebooks show (``nnbook.widgets.live``, headless: no kernel is needed to
 build the widgets or to move their controls) takes 20 control changes
 (``Experiment.walk``), each set the way a reader's slider sets it. Each
 update is timed the way ``live`` times it: ``compute`` alone, and drawing
@@ -20,8 +20,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from nnlib.experiments import REGISTRY, backprop, digits  # noqa: E402
-from nnlib.widgets import live  # noqa: E402
+from nnbook.experiments import REGISTRY, backprop, digits  # noqa: E402
+from nnbook.widgets import live  # noqa: E402
 
 CHANGES = 20
 #: How to forget the training runs an experiment keeps between updates (data sets stay cached).

@@ -81,7 +81,7 @@ def spirals(n, classes=3, noise=0.2, rng=None):
 def _sklearn_datasets(what: str):
     try:
         from sklearn import datasets
-    except ImportError:  # pragma: no cover - sklearn is installed with the book extra
+    except ImportError:  # pragma: no cover - the nnlib[datasets] extra installs it
         raise ImportError(f"{what} needs scikit-learn: pip install scikit-learn") from None
     return datasets
 

@@ -162,9 +162,8 @@ class Optimizer:
         must be an ndarray of ``p.data``'s shape and dtype (``TypeError`` or
         ``ValueError`` naming ``params[i]`` otherwise). NaN or infinite
         gradients are *not* refused, as in PyTorch: they are how a diverging
-        run shows itself, and :func:`nnlib.train.fit` and
-        :func:`nnlib.surfaces.optimize_path` detect the divergence from the loss and the
-        parameters and report it.
+        run shows itself, and :func:`nnlib.train.fit` detects the divergence
+        from the loss and the parameters and reports it.
         """
         group = self.param_groups[0]
         grads = [_check_grad(i, p) for i, p in enumerate(self.params)]

@@ -15,7 +15,7 @@ Usage::
                                           # append missing terms to glossary.csv, with the source
                                           # documents in DIR that use each Chinese form
 
-``tests/test_glossary.py`` checks that every bold term is in the glossary with the same
+``tests/chapters/test_glossary.py`` checks that every bold term is in the glossary with the same
 Chinese form, and that the appendix shows exactly the rendered table.
 """
 from __future__ import annotations

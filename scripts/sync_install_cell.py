@@ -1,7 +1,7 @@
 """Rewrite the first cell of every chapter notebook from `_config.yml`.
 
-The first cell installs nnlib from the repository when it is missing (as on a
-fresh Colab runtime) and does nothing where nnlib is installed. Its URL comes
+The first cell installs nnlib and nnbook from the repository when nnbook is
+missing (as on a fresh Colab runtime) and does nothing where it is installed. Its URL comes
 from `repository.url` in `_config.yml`, the book's single setting for where
 the repository lives. Usage: python scripts/sync_install_cell.py [--check]
 """
@@ -23,12 +23,15 @@ def repository_url() -> str:
 
 def install_source(url: str) -> str:
     return (
-        "# Installs nnlib, the book's library, when it is missing (as on a fresh Colab runtime);\n"
-        "# does nothing where nnlib is installed. NNLIB_SOURCE may name another source (a local checkout).\n"
+        "# Installs the book's two packages when they are missing (as on a fresh Colab runtime): nnlib, the\n"
+        "# library, and nnbook, the book's tooling (experiments, exercise checks), which is built on it. Does\n"
+        "# nothing where they are installed. NNBOOK_SOURCE may name a local checkout of the repository instead.\n"
         "import importlib.util, os\n"
-        "if importlib.util.find_spec(\"nnlib\") is None:\n"
-        f"    source = os.environ.get(\"NNLIB_SOURCE\", \"nnlib @ git+{url}\")\n"
-        "    %pip install --quiet \"{source}\""
+        "if importlib.util.find_spec(\"nnbook\") is None:\n"
+        "    checkout = os.environ.get(\"NNBOOK_SOURCE\")\n"
+        "    nnlib_req = f\"nnlib @ file://{checkout}\" if checkout else \"nnlib @ git+" + url + "\"\n"
+        "    nnbook_req = f\"nnbook @ file://{checkout}/nnbook\" if checkout else \"nnbook @ git+" + url + "#subdirectory=nnbook\"\n"
+        "    %pip install --quiet \"{nnlib_req}\" \"{nnbook_req}\""
     )
 
 

@@ -6,7 +6,7 @@ At the end of an HTML build it
   ``npm ci --prefix assets`` from the lock file) into ``_static/mathjax``, so
   that no page loads anything from a CDN;
 * replaces each experiment placeholder (the ``text/html`` that
-  :func:`nnlib.widgets.live` emits beside its live widget) with controls that
+  :func:`nnbook.widgets.live` emits beside its live widget) with controls that
   work without a kernel: frames of the experiment's figure precomputed here,
   at build time, for every value of its ``static`` controls, and a small
   script that shows the frame matching the controls.
@@ -75,8 +75,8 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
-    from nnlib.experiments import REGISTRY
-    from nnlib.experiments.core import FigureView
+    from nnbook.experiments import REGISTRY
+    from nnbook.experiments.core import FigureView
 
     experiment = REGISTRY[name]
     controls = [c for c in experiment.controls if c.name in experiment.static]

@@ -1,0 +1,31 @@
+"""nnbook: the machinery of the book *Neural Networks, Interactively*, built on :mod:`nnlib`.
+
+What a reader learns from is :mod:`nnlib`, the library. This package holds
+what the book needs around it, and is not meant to be learnt:
+
+``nnbook.experiments``
+    the interactive experiments of the chapters (a pure ``compute`` function
+    and a matplotlib ``draw`` each), and :mod:`nnbook.widgets`, which turns
+    one into live ipywidgets controls;
+``nnbook.exercises``
+    the exercises: statements, hints, self-checks (``check``, ``hint``,
+    ``solution``) and their reference solutions;
+``nnbook.grading``
+    the instructor's ``nnbook`` command: release student copies, grade a
+    class, merge gradebooks;
+chapter helpers
+    :mod:`nnbook.sizes` (parameter, memory and FLOP counts),
+    :mod:`nnbook.surfaces` (2-D loss surfaces for optimisers),
+    :mod:`nnbook.minibatch` (the noise of mini-batch gradients),
+    :mod:`nnbook.diagnostics` (gradient and activation statistics per layer)
+    and :mod:`nnbook.listings` (running a source's code listing as printed).
+
+``import nnbook`` loads the chapter helpers, which need numpy and nnlib only;
+the experiments and widgets (matplotlib, ipywidgets) and the grader are
+imported when first used. nnbook depends on nnlib; nnlib never imports nnbook.
+"""
+from . import diagnostics, listings, minibatch, sizes, surfaces  # noqa: F401
+
+__version__ = "0.1.0"
+
+__all__ = ["diagnostics", "listings", "minibatch", "sizes", "surfaces"]

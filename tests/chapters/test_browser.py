@@ -1,0 +1,157 @@
+"""The built HTML book, opened in a real browser with the network cut off.
+
+Runs headless Chromium (Debian's ``chromium`` package) through Playwright
+against ``_build/html`` served on localhost, with every request to another
+host blocked and recorded. For every chapter page it checks: no console
+errors, equations typeset by MathJax (and no raw ``$$`` left), every image
+loaded, every kernel-free experiment responds to its controls, the launch
+links point at this page's notebook, and nothing left localhost. It writes
+desktop and phone screenshots to ``_build/screenshots/`` for a person to look
+at. Skipped, with the reason printed, when Chromium or the built book is
+missing (``make book`` builds it; .ci/run installs Chromium).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def notebook_pages() -> list[str]:
+    return [f for f in toc_pages() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def _skip_reason() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return "Chromium is not installed (apt-get install chromium): browser test skipped"
+    if not (HTML / "index.html").exists():
+        return "the book is not built (run `make book` first): browser test skipped"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed: browser test skipped"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_page(browser, url, viewport):
+    """A page whose requests outside localhost are blocked and recorded."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    outside, errors = [], []
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="networkidle")
+    return context, page, outside, errors
+
+
+@pytest.mark.parametrize("doc", toc_pages())
+def test_page_renders_offline(browser, server, doc):
+    context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
+    try:
+        if page.locator("span.math, div.math").count():
+            page.wait_for_selector("mjx-container", state="attached", timeout=15000)
+        body = page.inner_text("article")
+        assert "$$" not in body, "raw $$ left in the page: an equation was not typeset"
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+        assert not broken, f"images that did not load: {broken}"
+        shots = ROOT / "_build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        name = doc.replace("/", "_")
+        page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=False)
+        assert not errors, f"console errors on {doc}: {errors}"
+        assert not outside, f"requests that left localhost on {doc}: {outside}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("doc", notebook_pages())
+def test_experiments_respond_and_launch_links_point_here(browser, server, doc):
+    context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
+    try:
+        boxes = page.locator(".nnbook-static")
+        assert page.locator(".nnbook-experiment").count() == 0, "an experiment placeholder was not replaced"
+        for i in range(boxes.count()):
+            box = boxes.nth(i)
+            img = box.locator("img")
+            for j in range(box.locator("input[type=range]").count()):
+                slider = box.locator("input[type=range]").nth(j)
+                before = img.get_attribute("src")
+                current, top = int(slider.input_value()), int(slider.get_attribute("max"))
+                slider.fill(str(0 if current == top else top))
+                after = img.get_attribute("src")
+                assert after != before, f"moving control {j} of experiment {i} on {doc} did not change the figure"
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        notebook = f"{doc}.ipynb"
+        colab = [h for h in hrefs if "colab.research.google.com" in h]
+        binder = [h for h in hrefs if "mybinder.org" in h]
+        assert colab and all(h.endswith(notebook) for h in colab), f"Colab links on {doc}: {colab}"
+        assert binder and all(notebook in h for h in binder), f"Binder links on {doc}: {binder}"
+        download = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.getAttribute('href'))")
+        assert any(h.endswith(Path(notebook).name) for h in download), f"no .ipynb download link on {doc}"
+        assert not errors, f"console errors on {doc}: {errors}"
+        assert not outside, f"requests that left localhost on {doc}: {outside}"
+    finally:
+        context.close()
