@@ -22,7 +22,7 @@ def _ex1_cases(rng):
 
 
 register(Exercise(
-    id="activations.ex1", kind="function", title="A sigmoid that never overflows",
+    id="activations.ex1", forbids=('nnlib.activations.sigmoid',), kind="function", title="A sigmoid that never overflows",
     answer_name="sigmoid", cases=_ex1_cases, refuse_warnings=("overflow",),
     # Near sigma = 0 the exact forms (1 + tanh(x/2)) / 2 and 1 - 1 / (1 + exp(x)) round 1 - tiny to
     # the float grid near 1 and lose everything below its spacing: allow one machine epsilon absolute.
@@ -70,7 +70,7 @@ def _ex2_cases(rng):
 
 
 register(Exercise(
-    id="activations.ex2", kind="function", title="The derivative of ReLU",
+    id="activations.ex2", forbids=('nnlib.activations.relu_grad',), kind="function", title="The derivative of ReLU",
     answer_name="relu_grad", cases=_ex2_cases,
     statement=r"""
 Write `relu_grad(z)` returning the derivative of $\operatorname{relu}(z) = \max(z, 0)$
@@ -102,7 +102,7 @@ def _ex3_cases(rng):
 
 
 register(Exercise(
-    id="activations.ex3", kind="function", title="Softmax along the last axis",
+    id="activations.ex3", forbids=('nnlib.activations.softmax',), kind="function", title="Softmax along the last axis",
     answer_name="softmax", cases=_ex3_cases,
     statement=r"""
 Write `softmax(x)` returning $\operatorname{softmax}(\mathbf x)_i = e^{x_i} / \sum_j e^{x_j}$

@@ -27,7 +27,7 @@ def _ex1_cases(rng):
 
 
 register(Exercise(
-    id="backprop.ex1", kind="function", title="The backward pass of a dense layer",
+    id="backprop.ex1", forbids=('nnlib.layers.Dense.backward',), kind="function", title="The backward pass of a dense layer",
     answer_name="dense_backward", cases=_ex1_cases, atol=1e-9,
     statement=r"""
 A dense layer computes $Y = XW + \mathbf b$ for a batch: `X` has shape `(N, D_in)`, `W` shape

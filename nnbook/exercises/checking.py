@@ -6,6 +6,8 @@ Used by :meth:`Exercise.check` in the notebook. The grader's runner uses
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 import warnings
 
@@ -15,7 +17,7 @@ from .compare import compare, fmt_value, scalar_problem
 from .core import Case, Exercise, grading_mode
 from .display import CheckResult
 
-__all__ = ["check_answer", "call_answer", "expected_output", "describe_exception",
+__all__ = ["check_answer", "call_answer", "forbidden_calls", "expected_output", "describe_exception",
            "normalize_choice", "unchanged_bug", "is_blank", "refused_warning"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
@@ -63,6 +65,59 @@ def call_answer(fn, args: tuple):
         if text not in texts:
             texts.append(text)
     return out, err, texts
+
+
+def _resolve(dotted: str):
+    """``(owner, attribute name)`` of a dotted name such as ``nnlib.layers.Dense.forward``."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:-1]:
+            owner = getattr(owner, part)
+        return owner, parts[-1]
+    raise ValueError(f"cannot resolve {dotted!r}")
+
+
+def _refusal_message(dotted: str) -> str:
+    return f"this exercise asks you to write it yourself: {dotted} cannot be called here"
+
+
+def _refusal_code(name: str, dotted: str):
+    """The code of ``def name(*args, **kwargs)`` that raises ``PermissionError``."""
+    ns = {}
+    exec(compile(f"def {name}(*args, **kwargs):\n    raise PermissionError({_refusal_message(dotted)!r})\n",
+                 f"<refused {dotted}>", "exec"), ns)
+    return ns[name].__code__
+
+
+@contextlib.contextmanager
+def forbidden_calls(ex: Exercise):
+    """While the block runs, the library functions in ``ex.forbids`` raise ``PermissionError``.
+
+    A plain function gets the refusal's code object, so every reference to
+    it (``from nnlib import sigmoid`` included) refuses; a method is replaced
+    on its class. Everything is restored afterwards.
+    """
+    undo = []
+    try:
+        for dotted in ex.forbids:
+            owner, name = _resolve(dotted)
+            fn = getattr(owner, name)
+            if isinstance(owner, type) or getattr(fn, "__closure__", None) or not hasattr(fn, "__code__"):
+                def refused(*args, _dotted=dotted, **kwargs):
+                    raise PermissionError(_refusal_message(_dotted))
+                undo.append(lambda owner=owner, name=name, old=owner.__dict__[name]: setattr(owner, name, old))
+                setattr(owner, name, refused)
+            else:
+                undo.append(lambda fn=fn, old=fn.__code__: setattr(fn, "__code__", old))
+                fn.__code__ = _refusal_code(fn.__code__.co_name, dotted)
+        yield
+    finally:
+        for step in reversed(undo):
+            step()
 
 
 def expected_output(ex: Exercise, case: Case | None = None):
@@ -143,7 +198,8 @@ def _check_function(ex: Exercise, fn) -> CheckResult:
     cases = ex.public_cases()
     passed, first_failure, notes, seen = 0, "", [], set()
     for i, case in enumerate(cases):
-        out, err, warns = call_answer(fn, case.args)
+        with forbidden_calls(ex):
+            out, err, warns = call_answer(fn, case.args)
         for w in warns:
             if w not in seen and len(notes) < _MAX_NOTES and w != refused_warning(ex, [w]):
                 seen.add(w)

@@ -88,6 +88,11 @@ class Exercise:
         ``function``/``bug``: a case fails when the answer emits a warning whose
         text contains one of these (e.g. ``("overflow",)``); other warnings are
         only noted.
+    forbids : tuple of str
+        Library functions the exercise asks the reader to write, as dotted
+        names (``"nnlib.activations.sigmoid"``, ``"nnlib.layers.Dense.forward"``):
+        while the answer is checked or graded, calling one raises
+        ``PermissionError``, so the answer cannot be the library's own.
     """
 
     id: str
@@ -108,6 +113,7 @@ class Exercise:
     buggy: str | None = None
     setup: str = "import numpy as np"
     refuse_warnings: tuple = ()
+    forbids: tuple = ()
 
     def __post_init__(self):
         if not _ID.match(self.id):

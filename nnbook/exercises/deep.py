@@ -71,7 +71,7 @@ def _ex3_cases(rng):
 
 
 register(Exercise(
-    id="deep.ex3", kind="function", title="LayerNorm's forward pass",
+    id="deep.ex3", forbids=('nnlib.norm.LayerNorm.forward',), kind="function", title="LayerNorm's forward pass",
     answer_name="layer_norm", cases=_ex3_cases, atol=1e-9,
     statement=r"""
 Write `layer_norm(x, eps)`, what `LayerNorm(D)` computes (that is, `normalized_shape = D`, the
@@ -113,7 +113,7 @@ def _ex4_cases(rng):
 
 
 register(Exercise(
-    id="deep.ex4", kind="function", title="BatchNorm's forward pass in training mode",
+    id="deep.ex4", forbids=('nnlib.norm.BatchNorm1d.forward',), kind="function", title="BatchNorm's forward pass in training mode",
     answer_name="batch_norm_train", cases=_ex4_cases, atol=1e-9,
     statement=r"""
 Write `batch_norm_train(x, gamma, beta, eps)`, the output of a BatchNorm layer in training mode
@@ -180,7 +180,7 @@ def _ex6_cases(rng):
 
 
 register(Exercise(
-    id="deep.ex6", kind="bug", title="Find the bug: a GroupNorm that groups examples",
+    id="deep.ex6", forbids=('nnlib.norm.GroupNorm.forward',), kind="bug", title="Find the bug: a GroupNorm that groups examples",
     answer_name="group_norm", cases=_ex6_cases, buggy=_BUGGY_GROUP_NORM, atol=1e-9,
     statement=r"""
 This `group_norm` follows source 003's description of group normalisation: it splits the *batch*

@@ -31,7 +31,7 @@ def _ex1_cases(rng):
 
 
 register(Exercise(
-    id="digits.ex1", kind="function", title="Accuracy", answer_name="accuracy", output="scalar",
+    id="digits.ex1", forbids=('nnlib.metrics.accuracy',), kind="function", title="Accuracy", answer_name="accuracy", output="scalar",
     cases=_ex1_cases, rtol=1e-12, atol=0.0,
     statement=r"""
 Write `accuracy(y_true, y_pred)` returning the fraction of correct predictions,
@@ -65,7 +65,7 @@ def _ex2_cases(rng):
 
 
 register(Exercise(
-    id="digits.ex2", kind="function", title="The confusion matrix", answer_name="confusion_matrix",
+    id="digits.ex2", forbids=('nnlib.metrics.confusion_matrix',), kind="function", title="The confusion matrix", answer_name="confusion_matrix",
     cases=_ex2_cases, rtol=0.0, atol=0.0,
     statement=r"""
 Write `confusion_matrix(y_true, y_pred, num_classes)` returning the $C \times C$ matrix
@@ -104,7 +104,7 @@ def _ex3_cases(rng):
 
 
 register(Exercise(
-    id="digits.ex3", kind="function", title="Precision and recall from a confusion matrix",
+    id="digits.ex3", forbids=('nnlib.metrics.precision_recall_f1',), kind="function", title="Precision and recall from a confusion matrix",
     answer_name="precision_recall", cases=_ex3_cases, rtol=1e-12, atol=0.0,
     setup="import numpy as np",
     statement=r"""
@@ -191,7 +191,7 @@ def _ex6_cases(rng):
 
 
 register(Exercise(
-    id="digits.ex6", kind="bug", title="An F1 score that is too kind", answer_name="f1_scores",
+    id="digits.ex6", forbids=('nnlib.metrics.precision_recall_f1',), kind="bug", title="An F1 score that is too kind", answer_name="f1_scores",
     cases=_ex6_cases, buggy=_BUGGY_F1, rtol=1e-12, atol=0.0,
     statement=r"""
 The F1 score of a class combines its precision $P$ and recall $R$. This function, which

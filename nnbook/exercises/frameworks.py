@@ -22,7 +22,7 @@ def _ex1_cases(rng):
 
 
 register(Exercise(
-    id="frameworks.ex1", kind="function", title="From nnlib's layout to nn.Linear's",
+    id="frameworks.ex1", forbids=('nnlib.interop.linear_weight',), kind="function", title="From nnlib's layout to nn.Linear's",
     answer_name="linear_weight_from_dense", cases=_ex1_cases, rtol=0.0, atol=0.0, rtol32=0.0, atol32=0.0,
     statement=r"""
 `nnlib.Dense` stores its weights as `W` of shape `(in_features, out_features)` and computes

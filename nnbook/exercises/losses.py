@@ -27,7 +27,7 @@ def _ex1_cases(rng):
 
 
 register(Exercise(
-    id="losses.ex1", kind="function", title="Mean squared error, shapes and all",
+    id="losses.ex1", forbids=('nnlib.losses.mse',), kind="function", title="Mean squared error, shapes and all",
     answer_name="mse", output="scalar", cases=_ex1_cases,
     statement=r"""
 Write `mse(y_pred, y_true)` returning the mean squared error
@@ -64,7 +64,7 @@ def _ex2_cases(rng):
 
 
 register(Exercise(
-    id="losses.ex2", kind="function", title="Cross-entropy from logits, stably",
+    id="losses.ex2", forbids=('nnlib.losses.cross_entropy',), kind="function", title="Cross-entropy from logits, stably",
     answer_name="cross_entropy", output="scalar", cases=_ex2_cases, rtol32=1e-4,
     statement=r"""
 Write `cross_entropy(logits, targets)` returning the mean cross-entropy of
@@ -104,7 +104,7 @@ def _ex3_cases(rng):
 
 
 register(Exercise(
-    id="losses.ex3", kind="function", title="The gradient of softmax and cross-entropy",
+    id="losses.ex3", forbids=('nnlib.losses.cross_entropy_grad', 'nnlib.losses.cross_entropy_with_grad'), kind="function", title="The gradient of softmax and cross-entropy",
     answer_name="cross_entropy_grad", cases=_ex3_cases, atol=1e-12,
     statement=r"""
 Write `cross_entropy_grad(logits, targets)` returning the gradient of the mean

@@ -60,7 +60,7 @@ def _ex2_cases(rng):
 
 
 register(Exercise(
-    id="neuron.ex2", kind="function", title="A layer in matrix form",
+    id="neuron.ex2", forbids=('nnlib.layers.Dense.forward',), kind="function", title="A layer in matrix form",
     answer_name="dense_forward", cases=_ex2_cases, atol=1e-9,
     statement=r"""
 Write `dense_forward(X, W, b)` returning the pre-activations $Z = XW + \mathbf b$ of a

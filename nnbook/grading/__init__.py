@@ -25,31 +25,31 @@ Exercise cells are found by their metadata, never by their text. Each has
 Grading
 -------
 Each student (``SUBMISSIONS/<student>/*.ipynb`` or ``SUBMISSIONS/<student>.ipynb``;
-the id is the folder name or the file stem) is run by :mod:`.runner` in its
-own process, in a fresh temporary directory, under the limits of
-:mod:`.sandbox` (wall clock, CPU, memory, file size; stdin closed; a clean
-environment with ``NNBOOK_GRADING=1``). The runner executes the code cells
-(magics stripped, each cell's exception recorded) and evaluates each answer
-on public and hidden input cases (hidden ones from the secret seed, per
-student), writing plain ``.npy`` outputs. The grader compares them in its own
-process with values computed by the reference solutions, which never reach
-the student's disk, and writes ``RESULTS/gradebook.csv`` (student, exercise,
-points, max_points, status) and ``RESULTS/feedback/<student>.md``, sorted and
-without timings, so that runs are byte-identical. Statuses: ``correct``,
-``incorrect``, ``error`` (the answer raised), ``not_attempted``, ``missing``,
-``timeout``, ``crashed``.
+the id is the folder name or the file stem) is run by :mod:`.runner` in a
+sandbox of its own (:mod:`.sandbox`: bubblewrap by default, a limited process
+on request). The runner executes each notebook in a fresh child process (magics
+stripped; each cell under its own CPU limit, its exception recorded) and
+evaluates each answer in a grandchild under its own CPU limit, on public and
+hidden input cases (hidden ones from the secret seed, per student), writing
+plain ``.npy`` outputs. The grader validates what comes back and compares it
+in its own process with values computed by the reference solutions, which
+never enter the sandbox, and writes ``RESULTS/gradebook.csv`` (student,
+exercise, points, max_points, status) and ``RESULTS/feedback/<slug>-<hash>.md``,
+sorted and without timings, so that runs are byte-identical. Statuses:
+``correct``, ``incorrect``, ``error`` (the answer raised), ``not_attempted``,
+``missing``, ``timeout``, ``crashed``.
 
 What is protected, and what is not
 ----------------------------------
-Nothing a notebook does inside its process can earn points, because points
+Nothing a notebook does inside its sandbox can earn points, because points
 come only from comparing plain output data with values computed elsewhere:
 patching numpy, redefining ``check``, printing "PASS", exiting early or
-writing a fake gradebook (the grader writes the real one afterwards) gain
-nothing. In the runner ``import nnbook.exercises.solutions`` is refused and
-``solution()`` raises. But the sandbox is process-level, not an OS sandbox:
-the runner has the grader user's file permissions, so a determined student can
-read the solution files by path (or remove the import blocker), read or
-modify other submissions, or leave a process behind (``setsid``) that writes
-files after the run. For a high-stakes course run the grader as a dedicated
-user, in a container that holds only the submissions and the library.
+forging the result file gain nothing. In the bubblewrap sandbox the student's
+code cannot read the reference solutions (they are not there), see or touch
+another submission or the grader, reach the network, write outside a capped
+scratch folder, or outlive its run; an exercise may also forbid the library
+function it asks for (``Exercise.forbids``). The README's table lists each
+attack and what happens to it in both modes; ``tests/nnbook/test_grading_sandbox.py``
+proves each one. Not covered: kernel exploits and fork bombs (processes are
+not counted per sandbox).
 """

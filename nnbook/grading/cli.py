@@ -3,8 +3,9 @@
 ::
 
     nnbook release OUT/ [--book book/]
-    nnbook grade SUBMISSIONS/ --out RESULTS/ [--jobs N] [--shard K/N] [--timeout S]
-                 [--cpu S] [--mem MB] [--seed SECRET] [--chapters neuron,...]
+    nnbook grade SUBMISSIONS/ --out RESULTS/ [--jobs N] [--shard K/N] [--cpu S] [--timeout S]
+                 [--mem MB] [--sandbox bwrap|process] [--seed SECRET] [--chapters neuron,...]
+                 [--only STUDENT,...]
     nnbook merge PART1.csv PART2.csv ... --out gradebook.csv
 """
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from .sandbox import SANDBOXES
 
 __all__ = ["main"]
 
@@ -37,12 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="results folder (gradebook.csv, feedback/)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     g.add_argument("--shard", type=_shard, help="grade only shard K of N (by sha256 of the student id)")
-    g.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per submission")
-    g.add_argument("--cpu", type=int, help="CPU seconds per submission (default: the timeout)")
-    g.add_argument("--mem", type=int, default=2048, help="memory cap in MB (address space)")
+    g.add_argument("--cpu", type=float, default=30.0,
+                   help="CPU seconds for each notebook cell and for each exercise's evaluation (default 30)")
+    g.add_argument("--timeout", type=float, default=900.0,
+                   help="wall-clock backstop per submission, in seconds (default 900)")
+    g.add_argument("--mem", type=int, default=2048, help="memory cap in MB per process (address space)")
+    g.add_argument("--sandbox", choices=SANDBOXES, default="bwrap",
+                   help="bwrap (default): an operating-system sandbox per submission; process: a limited process "
+                        "only, which cannot hide the solutions or other submissions (see the README)")
+    g.add_argument("--only", help="comma-separated students to grade again; their rows in OUT/gradebook.csv are replaced")
     g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
                    help="secret seed of the hidden cases (default: $NNBOOK_SEED)")
-    g.add_argument("--chapters", help="comma-separated chapters to grade for everyone (default: the chapters of the notebooks each student submitted)")
+    g.add_argument("--chapters", help="comma-separated chapters to grade for everyone (default: every chapter that any submitted notebook belongs to)")
     m = sub.add_parser("merge", help="merge partial gradebooks (shards) into one")
     m.add_argument("parts", nargs="+")
     m.add_argument("--out", required=True)
@@ -58,18 +67,23 @@ def main(argv=None) -> int:
         print(f"released {len(manifest['chapters'])} notebook(s) with {n} exercise(s) to {args.out}")
     elif args.command == "grade":
         from .grade import grade
-        from .sandbox import Limits
-        if args.jobs < 1 or args.timeout <= 0 or args.mem < 256:
-            print("nnbook grade: --jobs must be >= 1, --timeout > 0 and --mem >= 256", file=sys.stderr)
+        from .sandbox import Limits, bwrap_problem
+        if args.jobs < 1 or args.timeout <= 0 or args.cpu <= 0 or args.mem < 256:
+            print("nnbook grade: --jobs must be >= 1, --timeout and --cpu > 0 and --mem >= 256", file=sys.stderr)
             return 2
-        cpu = args.cpu if args.cpu is not None else max(1, int(args.timeout))
-        limits = Limits(wall_s=args.timeout, cpu_s=cpu, mem_mb=args.mem)
+        if args.sandbox == "bwrap":
+            problem = bwrap_problem()
+            if problem:
+                print(f"nnbook grade: refusing to grade: {problem}; install bubblewrap, or pass --sandbox process "
+                      "to accept a sandbox that cannot hide the solutions or other submissions", file=sys.stderr)
+                return 2
+        limits = Limits(cpu_s=args.cpu, wall_s=args.timeout, mem_mb=args.mem)
         chapters = tuple(args.chapters.split(",")) if args.chapters else None
         if args.seed == "nnbook":
             print("nnbook grade: using the default seed for hidden cases; pass --seed or set NNBOOK_SEED "
                   "to keep them secret", file=sys.stderr)
-        grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits,
-              secret=args.seed, chapters=chapters)
+        grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits, secret=args.seed,
+              chapters=chapters, sandbox=args.sandbox, only=tuple(args.only.split(",")) if args.only else None)
     else:
         from .report import merge_gradebooks
         rows = merge_gradebooks(args.parts, args.out)

@@ -1,12 +1,17 @@
-"""``nnbook grade``: run every submission in its own limited process and score it.
+"""``nnbook grade``: run every submission in its own sandbox and score it.
 
-For each student the grader makes a fresh temporary directory with copies of
-the notebooks, the input cases (public ones and hidden ones drawn from the
-secret seed, per student) as ``.npz`` files and ``job.json``; it runs
-:mod:`nnbook.grading.runner` there under :mod:`nnbook.grading.sandbox` limits,
-then reads back the outputs (plain ``.npy``, ``allow_pickle=False``) and
-compares them, in its own process, with expected values computed by the
-reference solutions. Expected values are never written to disk.
+For each student the grader makes a fresh temporary folder holding the job:
+copies of the notebooks (read with bounded size), the input cases (public
+ones and hidden ones drawn from the secret seed, per student) as ``.npz``
+files, and ``job.json``. It runs :mod:`nnbook.grading.runner` on it in the
+sandbox of :mod:`nnbook.grading.sandbox` (bubblewrap by default), which
+writes one result archive through a file descriptor. After the sandbox is
+gone, the grader reads the archive (bounded, plain data only), validates
+every record against a strict schema, and compares the outputs, in its own
+process, with expected values computed by the reference solutions, which
+never enter the sandbox. Anything malformed is that student's error; the
+batch goes on. The gradebook and the feedback are written by the grader
+alone, at the end.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import stat
 import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,28 +35,52 @@ from ..exercises import all_exercises
 from ..exercises.checking import expected_output
 from ..exercises.compare import compare, fmt_value
 from .notebook import MAX_NOTEBOOK_BYTES
-from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown,
-                     report_rows, write_gradebook)
-from .sandbox import Limits, child_env, run_limited
+from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown, gradebook_text,
+                     read_gradebook, replace_rows, report_rows)
+from .sandbox import JOB, RUNTIME as RUNTIME_PATH, SCRATCH, Limits, bwrap_argv, child_env, run_limited, stage_runtime
 
-__all__ = ["find_submissions", "in_shard", "grade_student", "grade"]
+__all__ = ["find_submissions", "in_shard", "grade_student", "grade", "read_results", "valid_status"]
 
 MAX_STATUS_BYTES = 10_000_000
 MAX_OUTPUT_BYTES = 64_000_000
+MAX_RESULT_BYTES = 300_000_000
+MAX_RESULT_MEMBERS = 20_000
 MAX_NOTES_PER_NOTEBOOK = 10
+MAX_FAILURES_SHOWN = 10
+STATES = {"missing", "not_attempted", "evaluated", "invalid", "timeout", "crashed", "pending"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_OUTPUT_NAME = re.compile(r"outputs/([a-z_]+\.ex\d+)/(\d{1,4})\.npy")
 
 
-def find_submissions(root) -> dict:
-    """``{student: [notebook paths]}`` for ``root/<student>/*.ipynb`` and ``root/<student>.ipynb``."""
+def find_submissions(root, skipped: list | None = None) -> dict:
+    """``{student: [notebook paths]}`` for ``root/<student>/*.ipynb`` and ``root/<student>.ipynb``.
+
+    Symbolic links (at any depth), hidden and ``_``-prefixed entries and
+    files that are not notebooks are left out; each is appended to
+    ``skipped`` as ``(path, why)`` so that the grader can say so.
+    """
+    skipped = [] if skipped is None else skipped
     subs = {}
     for entry in sorted(Path(root).iterdir()):
-        if entry.name.startswith((".", "_")):
-            continue
-        if entry.is_dir():
-            found = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if entry.is_symlink():
+            skipped.append((entry.name, "a symbolic link (only real files and folders are graded)"))
+        elif entry.name.startswith((".", "_")):
+            skipped.append((entry.name, "its name starts with '.' or '_' (hidden or reserved)"))
+        elif entry.is_dir():
+            found = []
+            for path in sorted(entry.rglob("*")):
+                rel = path.relative_to(root)
+                if ".ipynb_checkpoints" in path.parts or any(p.startswith(".") for p in rel.parts[1:]):
+                    continue
+                if path.is_symlink():
+                    skipped.append((str(rel), "a symbolic link (only real files are graded)"))
+                elif path.is_file() and path.suffix == ".ipynb":
+                    found.append(path)
             subs.setdefault(entry.name, []).extend(found)
-        elif entry.suffix == ".ipynb":
+        elif entry.suffix == ".ipynb" and entry.is_file():
             subs.setdefault(entry.stem, []).append(entry)
+        else:
+            skipped.append((entry.name, "not a folder or a .ipynb notebook"))
     return subs
 
 
@@ -86,25 +116,26 @@ def _write_cases(workdir: Path, ex, cases) -> list:
     return specs
 
 
-def _text(value, workdir: str, limit: int = 600) -> str:
-    """A string from the runner, made safe to print: no work-dir paths, bounded."""
+def _text(value, workdir: str = "", limit: int = 600) -> str:
+    """A string from the runner, made safe to print: no control characters, no work-dir paths, bounded."""
     if not isinstance(value, str):
         return ""
-    for path in {workdir, os.path.realpath(workdir)}:
+    value = _CONTROL.sub("", value[: 4 * limit])
+    for path in {workdir, os.path.realpath(workdir), JOB, SCRATCH} - {""}:
         value = value.replace(path, "<workdir>")
     return value[:limit]
 
 
-def _score(ex, rec, cases, workdir: str, end) -> ExerciseGrade:
-    """Grade one exercise from the runner's record and outputs; ``end`` = (status, why) if it stopped early."""
+def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
+    """Grade one exercise from its validated record and outputs; ``end`` = (status, why) if the run stopped early."""
     def grade(status, detail=""):
         return ExerciseGrade(ex.id, ex.points if status == "correct" else 0, ex.points, status, detail)
-    if not isinstance(rec, dict):
+    if not isinstance(rec, dict) or rec.get("state") == "pending":
         if end:
-            return grade(end[0], "not graded: the notebook stopped early (see the notes)")
+            return grade(end[0], "not graded: the run stopped early (see the notes)")
         return grade("missing", "the answer was not found")
-    state, reason = rec.get("state"), _text(rec.get("reason"), workdir)
-    if state in ("missing", "not_attempted"):
+    state, reason = rec.get("state"), _text(rec.get("reason"))
+    if state in ("missing", "not_attempted", "timeout", "crashed"):
         return grade(state, reason)
     if state != "evaluated":
         return grade("incorrect", reason or "the answer could not be evaluated")
@@ -119,26 +150,30 @@ def _score(ex, rec, cases, workdir: str, end) -> ExerciseGrade:
         if key not in ex.options:
             return grade("incorrect", "no valid choice was found")
         return grade("correct") if key == expected_output(ex) else grade("incorrect", f"({key}) is not the right choice")
-    results = rec.get("cases") if isinstance(rec.get("cases"), list) else []
-    passed, first, first_status = 0, "", "incorrect"
+    results = rec.get("cases", [])
+    passed, failures, first_status = 0, [], None
     for j, case in enumerate(cases):
-        crec = results[j] if j < len(results) and isinstance(results[j], dict) else {}
-        problem, status = _text(crec.get("problem"), workdir), "incorrect"
+        crec = results[j] if j < len(results) else {}
+        problem, status = _text(crec.get("problem")), "incorrect"
         if crec.get("error"):
-            problem, status = f"your function raised {_text(crec['error'], workdir)}", "error"
+            problem, status = f"your function raised {_text(crec['error'])}", "error"
         elif not problem:
-            problem = _compare_output(ex, case, os.path.join(workdir, "outputs", ex.id, f"{j}.npy"))
+            problem = _compare_output(ex, case, outputs.get((ex.id, j)))
         if problem is None:
             passed += 1
-        elif not first:
-            first, first_status = f"case '{case.name}': {problem}", status
+        else:
+            failures.append(f"case '{case.name}': {problem}")
+            first_status = first_status or status
     if passed == len(cases):
         return grade("correct", f"all {len(cases)} cases passed")
-    return grade(first_status, f"{passed}/{len(cases)} cases passed; {first}")
+    shown = failures[:MAX_FAILURES_SHOWN]
+    more = f"\n- and {len(failures) - len(shown)} more failing cases" if len(failures) > len(shown) else ""
+    return grade(first_status, f"{passed}/{len(cases)} cases passed; failing:\n" +
+                 "\n".join(f"- {f}" for f in shown) + more)
 
 
 def _read_plain_file(path: str, limit: int):
-    """The bytes of a regular file the runner wrote, or None: no symlink, FIFO or device, at most ``limit`` bytes."""
+    """The bytes of a regular file, or None: no symlink, FIFO or device, at most ``limit`` bytes."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -150,8 +185,7 @@ def _read_plain_file(path: str, limit: int):
         return f.read(limit + 1)[:limit]
 
 
-def _compare_output(ex, case, path: str):
-    data = _read_plain_file(path, MAX_OUTPUT_BYTES)
+def _compare_output(ex, case, data):
     if data is None:
         return "no output was produced (or it was too large)"
     try:
@@ -163,20 +197,97 @@ def _compare_output(ex, case, path: str):
                    show_values=not case.name.startswith("hidden: "))
 
 
-def _read_status(workdir: str) -> dict:
-    data = _read_plain_file(os.path.join(workdir, "status.json"), MAX_STATUS_BYTES)
+def read_results(path: str):
+    """``(status, outputs, problem)`` from the runner's result archive: plain data only, bounded.
+
+    ``outputs`` maps ``(exercise id, case index)`` to ``.npy`` bytes. A
+    missing, oversized or malformed archive gives an empty status and a
+    ``problem`` in plain words, never an exception.
+    """
+    data = _read_plain_file(path, MAX_RESULT_BYTES)
+    if not data:
+        return {}, {}, "no results came back from the sandbox"
     try:
-        status = json.loads(data) if data else {}
-    except (ValueError, RecursionError):
-        status = {}
-    return status if isinstance(status, dict) else {}
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_RESULT_MEMBERS:
+                return {}, {}, "the results held too many files"
+            status, outputs = {}, {}
+            for info in infos:
+                match = _OUTPUT_NAME.fullmatch(info.filename)
+                if info.compress_type != zipfile.ZIP_STORED or info.file_size > MAX_OUTPUT_BYTES:
+                    continue
+                if info.filename == "status.json" and info.file_size <= MAX_STATUS_BYTES:
+                    status = json.loads(z.read(info))
+                elif match:
+                    outputs[(match.group(1), int(match.group(2)))] = z.read(info)
+    except (zipfile.BadZipFile, ValueError, RecursionError, OSError, EOFError):
+        return {}, {}, "the results could not be read (the archive was damaged)"
+    status, problem = valid_status(status)
+    return status, outputs, problem
+
+
+def _is_str(x, limit=100_000):
+    return isinstance(x, str) and len(x) <= limit
+
+
+def _is_pair(x, second=_is_str):
+    return isinstance(x, list) and len(x) == 2 and type(x[0]) is int and second(x[1])
+
+
+def _valid_record(rec) -> bool:
+    """One exercise's record, exactly as the runner writes it (types, sizes, known keys)."""
+    if not isinstance(rec, dict) or rec.get("state") not in STATES:
+        return False
+    checks = {
+        "state": lambda v: True,
+        "reason": _is_str,
+        "starter_cells": lambda v: isinstance(v, list) and len(v) <= 1000 and all(
+            _is_pair(x, lambda y: type(y) is int) for x in v),
+        "value": lambda v: (type(v) is float or (type(v) is int and abs(v) < 2 ** 1000)),
+        "choice": lambda v: _is_str(v, 100),
+        "warnings": lambda v: isinstance(v, list) and len(v) <= 10 and all(_is_str(w, 1000) for w in v),
+        "cases": lambda v: isinstance(v, list) and len(v) <= 1000 and all(
+            isinstance(c, dict) and set(c) <= {"problem", "error"} and all(_is_str(t, 10_000) for t in c.values())
+            for c in v),
+    }
+    return set(rec) <= set(checks) and all(checks[k](v) for k, v in rec.items())
+
+
+def _valid_notebook(nb) -> bool:
+    keys = {"name": _is_str, "problems": lambda v: isinstance(v, list) and len(v) <= 100 and all(map(_is_str, v)),
+            "cell_errors": lambda v: isinstance(v, list) and len(v) <= 100_000 and all(_is_pair(x) for x in v),
+            "skipped": lambda v: isinstance(v, list) and len(v) <= 100_000 and all(_is_pair(x) for x in v)}
+    return isinstance(nb, dict) and set(nb) == set(keys) and all(keys[k](v) for k, v in nb.items())
+
+
+def valid_status(status):
+    """``(status, problem)``: the runner's summary with every malformed part replaced, and what was wrong."""
+    if not isinstance(status, dict):
+        return {}, "the results were not in the expected format"
+    problems, clean = [], {"done": status.get("done") is True, "progress": _text(status.get("progress"), limit=200)}
+    cpu = status.get("cpu_seconds")
+    clean["cpu_seconds"] = float(cpu) if type(cpu) is float and 0 <= cpu < 1e7 else 0.0
+    notebooks = status.get("notebooks", [])
+    if not (isinstance(notebooks, list) and len(notebooks) <= 1000 and all(map(_valid_notebook, notebooks))):
+        notebooks = []
+        problems.append("the record of the notebooks was malformed")
+    clean["notebooks"] = notebooks
+    exercises = status.get("exercises", {})
+    clean["exercises"] = {}
+    if not isinstance(exercises, dict):
+        problems.append("the record of the exercises was malformed")
+        exercises = {}
+    for ex_id, rec in exercises.items():
+        if _is_str(ex_id, 100):
+            clean["exercises"][ex_id] = rec if _valid_record(rec) else {
+                "state": "invalid", "reason": "the grading record of this answer was malformed"}
+    return clean, "; ".join(problems) or None
 
 
 def _notebook_notes(status: dict, workdir: str, limits: Limits) -> list:
     notes = []
-    for nb in status.get("notebooks", []) if isinstance(status.get("notebooks"), list) else []:
-        if not isinstance(nb, dict):
-            continue
+    for nb in status.get("notebooks", []):
         name = _text(nb.get("name"), workdir, 100)
         notes += [f"`{name}`: {_text(p, workdir)}" for p in nb.get("problems", []) if isinstance(p, str)]
         errors = [e for e in nb.get("cell_errors", []) if isinstance(e, list) and len(e) == 2]
@@ -184,7 +295,10 @@ def _notebook_notes(status: dict, workdir: str, limits: Limits) -> list:
             error = _text(error, workdir)
             extra = (f" (the memory limit is {limits.mem_mb} MB)" if error.startswith("MemoryError")
                      else " (exiting is ignored; grading went on)" if error.startswith("SystemExit") else "")
-            notes.append(f"`{name}`, cell {cell}: raised {error}{extra}")
+            if error.startswith("ran out of"):
+                notes.append(f"`{name}`, cell {cell}: {error}; it was stopped and the next cells ran")
+            else:
+                notes.append(f"`{name}`, cell {cell}: raised {error}{extra}")
         if len(errors) > MAX_NOTES_PER_NOTEBOOK:
             notes.append(f"`{name}`: {len(errors) - MAX_NOTES_PER_NOTEBOOK} more cells raised errors")
         notes += [f"`{name}`, cell {c}: skipped, {_text(r, workdir)}" for c, r in nb.get("skipped", [])[:5]]
@@ -211,55 +325,82 @@ def submitted_chapters(notebooks: list) -> set:
     return found
 
 
-def grade_student(student: str, notebooks: list, exercises: list, limits: Limits, secret: str,
-                  by_submission: bool = False) -> StudentReport:
-    """Run one student's notebooks in a limited runner process and score every exercise.
+def _write_job(wd: Path, student: str, notebooks: list, exercises: list, limits: Limits, secret: str, report):
+    """The job folder: notebook copies, input cases and ``job.json``; returns the cases by exercise id."""
+    nbs = []
+    for k, p in enumerate(notebooks):
+        data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
+        if data is None:
+            report.notes.append(f"`{_text(p.name)}` is not a regular file of at most {MAX_NOTEBOOK_BYTES} bytes")
+        (wd / f"nb{k}.ipynb").write_bytes(data or b"")
+        nbs.append({"file": f"nb{k}.ipynb", "name": p.name})
+    cases = {ex.id: ex.public_cases() + ex.hidden_cases(secret, student) for ex in exercises if ex.runs_code}
+    job = {"notebooks": nbs, "limits": limits.for_runner(), "exercises": [
+        {"id": ex.id, "cases": _write_cases(wd, ex, cases.get(ex.id, []))} for ex in exercises]}
+    (wd / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    return cases
 
-    With ``by_submission``, only the exercises of the chapters the student's
-    notebooks belong to are graded (all of them if none can be told).
+
+def _run_job(workdir: str, limits: Limits, sandbox: str, runtime) -> tuple:
+    """Run the runner on ``workdir/job`` in the sandbox; return ``(outcome, result path)``."""
+    jobdir, result = os.path.join(workdir, "job"), os.path.join(workdir, "result.zip")
+    fd = os.open(result, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if sandbox == "bwrap":
+            env = child_env(RUNTIME_PATH, SCRATCH)
+            env["TMPDIR"] = SCRATCH + "/tmp"
+            argv = bwrap_argv(runtime=runtime, jobdir=jobdir, limits=limits, env=env, result_fd=fd)
+            cwd = workdir
+        else:
+            scratch = os.path.join(workdir, "scratch")
+            os.mkdir(scratch)
+            root = os.pathsep.join(dict.fromkeys(  # where nnlib and nnbook are (one folder in a checkout)
+                str(Path(sys.modules[name].__file__).parent.parent) for name in ("nnlib", "nnbook")))
+            argv = [sys.executable, "-s", "-B", "-m", "nnbook.grading.runner", os.path.join(jobdir, "job.json"), str(fd)]
+            env, cwd = child_env(root, scratch), scratch
+        outcome = run_limited(argv, cwd=cwd, env=env, limits=limits, pass_fds=(fd,),
+                              stderr_path=os.path.join(workdir, "stderr.txt"))
+    finally:
+        os.close(fd)
+    return outcome, result
+
+
+def grade_student(student: str, notebooks: list, exercises: list, limits: Limits, secret: str,
+                  sandbox: str = "bwrap", runtime=None) -> StudentReport:
+    """Run one student's notebooks in a sandbox and score every exercise in ``exercises``.
+
+    ``runtime`` is the folder made by :func:`~nnbook.grading.sandbox.stage_runtime`
+    (needed for ``sandbox="bwrap"``).
     """
     report = StudentReport(student, [p.name for p in notebooks])
-    if by_submission:
-        chapters = submitted_chapters(notebooks)
-        exercises = [ex for ex in exercises if ex.chapter in chapters] or exercises
     workdir = tempfile.mkdtemp(prefix="nnbook-")
     try:
-        wd = Path(workdir)
-        nbs = []
-        for k, p in enumerate(notebooks):
-            data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
-            if data is None:
-                report.notes.append(f"`{p.name}` is not a regular file of at most {MAX_NOTEBOOK_BYTES} bytes")
-            (wd / f"nb{k}.ipynb").write_bytes(data or b"")
-            nbs.append({"file": f"nb{k}.ipynb", "name": p.name})
-        cases = {ex.id: ex.public_cases() + ex.hidden_cases(secret, student) for ex in exercises if ex.runs_code}
-        job = {"notebooks": nbs, "exercises": [
-            {"id": ex.id, "cases": _write_cases(wd, ex, cases.get(ex.id, []))} for ex in exercises]}
-        (wd / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        root = os.pathsep.join(dict.fromkeys(  # where nnlib and nnbook are (one folder in a checkout)
-            str(Path(sys.modules[name].__file__).parent.parent) for name in ("nnlib", "nnbook")))
-        outcome = run_limited([sys.executable, "-s", "-B", "-m", "nnbook.grading.runner", "job.json"],
-                              cwd=workdir, env=child_env(root, workdir), limits=limits,
-                              stderr_path=os.path.join(workdir, "stderr.txt"))
-        report.seconds, report.cpu_seconds = outcome.seconds, outcome.cpu_seconds
-        status = _read_status(workdir)
+        wd = Path(workdir) / "job"
+        wd.mkdir()
+        cases = _write_job(wd, student, notebooks, exercises, limits, secret, report)
+        outcome, result = _run_job(workdir, limits, sandbox, runtime)
+        report.seconds, report.cpu_seconds, report.wall_timeout = outcome.seconds, outcome.cpu_seconds, outcome.timed_out
+        status, outputs, problem = read_results(result)
+        report.cpu_seconds = max(report.cpu_seconds, status.get("cpu_seconds", 0.0))   # bwrap's init does not pass it on
         end = None
         if status.get("done") is not True:
-            where = _text(status.get("progress"), workdir, 120) or "start-up"
+            where = status.get("progress") or "start-up"
             if outcome.timed_out or outcome.cpu_exceeded:
-                end = ("timeout", f"the notebook ran out of time while running {where} (limits: {limits.describe()})")
+                end = ("timeout", f"the submission ran out of time while running {where} (limits: {limits.describe()})")
             else:
                 memory = f"; this can happen when memory runs out (limit {limits.mem_mb} MB)" if outcome.returncode < 0 else ""
                 end = ("crashed", f"the grading process ended early ({outcome.how()}) while running {where}{memory}")
                 _warn_runner_failure(student, workdir, outcome)
             report.notes.append(end[1])
+        if problem:
+            report.notes.append(problem)
         if not notebooks:
             report.notes.append("no notebook (.ipynb) was found in the submission")
         report.notes += _notebook_notes(status, workdir, limits)
-        records = status.get("exercises") if isinstance(status.get("exercises"), dict) else {}
+        records = status.get("exercises", {})
         for ex in exercises:
             rec = records.get(ex.id)
-            report.grades.append(_score(ex, rec, cases.get(ex.id, []), workdir, end))
+            report.grades.append(_score(ex, rec, cases.get(ex.id, []), outputs, end))
             if isinstance(rec, dict):
                 report.notes += _exercise_notes(ex, rec, workdir)
     finally:
@@ -289,27 +430,59 @@ def _warn_runner_failure(student: str, workdir: str, outcome) -> None:
         print(f"warning: the runner for {student} failed ({outcome.how()}):\n{tail}", file=sys.stderr)
 
 
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limits(),
-          secret: str = "nnbook", chapters=None) -> list:
+          secret: str = "nnbook", chapters=None, sandbox: str = "bwrap", only=None) -> list:
     """Grade a folder of submissions; write ``out/gradebook.csv`` and ``out/feedback/*.md``.
 
-    ``chapters`` names the chapters to grade for every student; by default each
-    student is graded on the chapters of the notebooks they submitted.
+    ``chapters`` names the chapters to grade; by default, every chapter that
+    any notebook in ``submissions`` belongs to (the whole folder, whatever
+    the shard), so that every student has the same maximum. A submission
+    that hits the wall-clock backstop while others run is graded again,
+    alone, before it is scored as a timeout. ``sandbox`` is ``"bwrap"`` or
+    ``"process"`` (see :mod:`nnbook.grading.sandbox`). ``only`` grades the
+    named students alone (``--only``).
     """
+    skipped = []
+    found = find_submissions(submissions, skipped)
+    for path, why in skipped:
+        print(f"nnbook grade: skipped {_text(path, limit=200)!r}: {why}", file=sys.stderr)
+    if chapters is None:
+        chapters = tuple(sorted(set().union(*(submitted_chapters(nbs) for nbs in found.values())))) or None
     exercises = [ex for ex in all_exercises() if chapters is None or ex.chapter in chapters]
     if not exercises:
         raise ValueError(f"no exercises to grade (chapters={chapters})")
-    subs = {s: nbs for s, nbs in find_submissions(submissions).items() if in_shard(s, shard)}
+    subs = {s: nbs for s, nbs in found.items() if in_shard(s, shard) and (only is None or s in only)}
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {s: pool.submit(grade_student, s, nbs, exercises, limits, secret, chapters is None) for s, nbs in subs.items()}
-        reports = [futures[s].result() for s in sorted(futures)]
+    staging = tempfile.mkdtemp(prefix="nnbook-runtime-") if sandbox == "bwrap" else None
+    try:
+        runtime = stage_runtime(staging) if staging else None
+        run = lambda s: grade_student(s, subs[s], exercises, limits, secret, sandbox, runtime)  # noqa: E731
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {s: pool.submit(run, s) for s in subs}
+            reports = {s: futures[s].result() for s in sorted(futures)}
+        for s, r in reports.items():   # a wall-clock timeout may come from a busy machine: try alone once more
+            if r.wall_timeout:
+                reports[s] = run(s)
+                reports[s].notes.append("graded a second time, alone, after the first run hit the wall clock")
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+    reports = [reports[s] for s in sorted(reports)]
     wall = time.monotonic() - start
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
-    write_gradebook(report_rows(reports), out / "gradebook.csv")
     for r in reports:
-        (out / "feedback" / feedback_filename(r.student)).write_text(feedback_markdown(r), encoding="utf-8")
+        _atomic_write(out / "feedback" / feedback_filename(r.student), feedback_markdown(r))
+    rows = report_rows(reports)
+    if only is not None and (out / "gradebook.csv").exists():
+        rows = replace_rows(read_gradebook(out / "gradebook.csv"), rows)
+    _atomic_write(out / "gradebook.csv", gradebook_text(rows))
     _print_summary(reports, wall, jobs, shard)
     return reports
 
@@ -317,7 +490,8 @@ def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limit
 def _print_summary(reports, wall: float, jobs: int, shard) -> None:
     counts = {}
     for r in reports:
-        print(f"{r.student}: {r.points:g}/{r.max_points:g} points ({r.seconds:.2f} s wall, {r.cpu_seconds:.2f} s CPU)")
+        print(f"{_text(r.student, limit=100)}: {r.points:g}/{r.max_points:g} points "
+              f"({r.seconds:.2f} s wall, {r.cpu_seconds:.2f} s CPU)")
         for g in r.grades:
             counts[g.status] = counts.get(g.status, 0) + 1
     per = sum(r.seconds for r in reports) / max(1, len(reports))

@@ -12,6 +12,7 @@ import re
 __all__ = ["read_notebook", "cell_source", "cell_role", "strip_magics", "MAX_NOTEBOOK_BYTES"]
 
 MAX_NOTEBOOK_BYTES = 20_000_000
+MAX_CELLS = 5_000
 _CELL_START = re.compile(r'\{\s*"cell_type"')
 _CELL_MAGIC = re.compile(r"^%%(\w+)")
 _KEEP_BODY_MAGICS = {"time", "timeit", "capture"}
@@ -30,11 +31,13 @@ def _salvage_cells(text: str) -> list:
     while m:
         try:
             obj, end = decoder.raw_decode(text, m.start())
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             m = _CELL_START.search(text, m.start() + 1)
             continue
         if isinstance(obj, dict):
             cells.append(obj)
+        if len(cells) >= MAX_CELLS:
+            break
         m = _CELL_START.search(text, end)
     return cells
 
@@ -49,6 +52,8 @@ def read_notebook(data: bytes):
         problems.append("the notebook is not valid UTF-8; unreadable characters were replaced")
     try:
         nb = json.loads(text)
+    except RecursionError:
+        return [], problems + ["the notebook's JSON is nested too deeply to be read"]
     except json.JSONDecodeError as exc:
         cells = _salvage_cells(text)
         problems.append(f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -59,6 +64,9 @@ def read_notebook(data: bytes):
     cells = [c for c in nb["cells"] if isinstance(c, dict)]
     if len(cells) != len(nb["cells"]):
         problems.append("some cells are not JSON objects and were skipped")
+    if len(cells) > MAX_CELLS:
+        problems.append(f"the notebook has {len(cells)} cells; only the first {MAX_CELLS} were read")
+        cells = cells[:MAX_CELLS]
     return cells, problems
 
 

@@ -7,13 +7,15 @@ however the students were split into shards.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["HEADER", "ExerciseGrade", "StudentReport", "gradebook_text", "write_gradebook",
-           "read_gradebook", "merge_gradebooks", "feedback_markdown", "feedback_filename"]
+           "read_gradebook", "merge_gradebooks", "feedback_markdown", "feedback_filename", "replace_rows"]
 
 HEADER = ("student", "exercise", "points", "max_points", "status")
 SYMBOLS = {"correct": "✅", "incorrect": "❌", "error": "❌", "not_attempted": "⏳",
@@ -37,6 +39,7 @@ class StudentReport:
     notes: list = field(default_factory=list)
     seconds: float = 0.0      # wall clock and CPU time of the runner: printed on stdout only,
     cpu_seconds: float = 0.0  # never written to files
+    wall_timeout: bool = False
 
     @property
     def points(self) -> float:
@@ -99,7 +102,19 @@ def merge_gradebooks(paths, out) -> list:
 
 
 def feedback_filename(student: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", student) + ".md"
+    """A stable, unique file name for any Unicode name: an ASCII slug plus 8 hex digits of its sha256.
+
+    ``müller`` and ``möller`` get different files; the gradebook keeps the exact name.
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", unicodedata.normalize("NFKD", student).encode("ascii", "ignore").decode())
+    slug = slug.strip("._")[:40] or "student"
+    return f"{slug}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}.md"
+
+
+def replace_rows(old_rows, new_rows) -> list:
+    """``old_rows`` with every row of the students in ``new_rows`` replaced by theirs (``--only``)."""
+    again = {row[0] for row in new_rows}
+    return sorted([r for r in old_rows if r[0] not in again] + list(new_rows), key=_row_key)
 
 
 def feedback_markdown(report: StudentReport) -> str:

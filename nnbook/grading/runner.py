@@ -1,40 +1,59 @@
-"""The process that runs one student's notebooks: ``python -m nnbook.grading.runner job.json``.
+"""The process that runs one student's notebooks: ``python -m nnbook.grading.runner job.json FD``.
 
-Started by the grader in a fresh temporary directory (its working directory)
-holding copies of the notebooks, ``job.json`` and the input cases. It
+The grader starts it inside the sandbox (see :mod:`.sandbox`), in a scratch
+folder holding copies of the student's notebooks, ``job.json`` and the input
+cases; ``FD`` is an open file where the results go (the only way out). The
+runner itself never runs student code:
 
-1. refuses imports of ``nnbook.exercises.solutions`` (a meta-path finder) and
-   turns ``os._exit`` into ``SystemExit``;
-2. runs every code cell of each notebook in order, in one namespace per
-   notebook, skipping check, solution and hidden cells, catching and recording
-   each cell's exception (``SystemExit`` included);
-3. for each exercise, takes the answer bound to its name and evaluates it
-   on the input cases, writing outputs as ``outputs/<id>/<k>.npy``
-   (``allow_pickle=False``) and a summary in ``status.json``, rewritten after
-   every step so that a timeout or a crash leaves what was done.
+1. It refuses imports of ``nnbook.exercises.solutions`` (a meta-path finder)
+   and turns ``os._exit`` into ``SystemExit``.
+2. It reads every notebook (bounded size, depth and cell count) and finds
+   each exercise's starter cell; if there are several, the last one counts.
+3. For each notebook it forks a child that starts from the runner's own
+   clean state, so nothing (a variable, torch's default dtype) carries over
+   from one notebook to the next. The child runs the code cells in order,
+   each under its own CPU-time and wall-clock timer (a cell that runs out is
+   stopped and recorded, and the next cell runs), skipping check, solution
+   and hidden cells.
+4. Each exercise whose starter is in that notebook is then evaluated in a
+   grandchild forked from the child, under its own CPU limit
+   (``RLIMIT_CPU``) and wall deadline, so a loop in one answer costs that
+   exercise only. Outputs are plain ``.npy`` files (``allow_pickle=False``).
+5. Records come back to the runner as JSON lines through a pipe (bounded);
+   after every notebook the runner writes ``status.json`` and the outputs,
+   as one zip archive, to ``FD``.
 
-It judges nothing: the grader compares the outputs with expected values it
-computed itself, and it trusts no file written here beyond plain data.
+It judges nothing: the grader validates every record, and compares the
+outputs with expected values it computed itself.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import resource
+import select
+import signal
+import stat
 import sys
+import time
 import types
+import zipfile
 
 import numpy as np
 
-from ..exercises.checking import (call_answer, describe_exception, is_blank, normalize_choice, refused_warning,
-                                  unchanged_bug)
+from ..exercises.checking import (call_answer, describe_exception, forbidden_calls, is_blank, normalize_choice,
+                                  refused_warning, unchanged_bug)
 from ..exercises.compare import plain_copy, scalar_problem, type_problem
 from ..exercises.core import GRADING_ENV, exercise
 from .notebook import cell_role, cell_source, read_notebook, strip_magics
 
 BLOCKED = "nnbook.exercises.solutions"
 SKIPPED_ROLES = ("check", "solution", "hidden")
-MAX_OUTPUT_BYTES = 64_000_000
+MAX_OUTPUT_BYTES = 64_000_000      # one case's output
+MAX_OUTPUTS_BYTES = 256_000_000    # all outputs of a submission
+MAX_LINE_BYTES = 1_000_000         # one record sent through the pipe
+MAX_PIPE_BYTES = 16_000_000        # everything one notebook sends
 _real_exit = os._exit
 
 
@@ -57,6 +76,10 @@ class _Sink(io.TextIOBase):
         return len(s)
 
 
+class CellTimeout(BaseException):
+    """Raised in a cell (or an answer) by the CPU or wall-clock timer."""
+
+
 def _refuse_exit(code=0):
     raise SystemExit(code)
 
@@ -70,59 +93,39 @@ def lock_down() -> None:
     posix = sys.modules.get("posix")
     if posix is not None:
         posix._exit = _refuse_exit
+    try:  # PR_SET_DUMPABLE = 0: student code in the children cannot open this process's /proc files (its fds)
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
-class Status:
-    """``status.json``, rewritten atomically after each step."""
-
-    def __init__(self, path="status.json"):
-        self.path, self.data = path, {"notebooks": [], "exercises": {}, "progress": "start", "done": False}
-
-    def save(self, **changes):
-        self.data.update(changes)
-        with open(self.path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(self.data, f)
-        os.replace(self.path + ".tmp", self.path)
+def _on_timer(signum, frame):
+    raise CellTimeout("CPU time" if signum == signal.SIGPROF else "wall-clock time")
 
 
-def run_cell(src: str, ns: dict, filename: str) -> str | None:
-    """Execute one cell in ``ns``; return the description of its exception, if any."""
+def run_cell(src: str, ns: dict, filename: str, cpu_s: float = 0, wall_s: float = 0) -> str | None:
+    """Execute one cell in ``ns`` under the timers; return the description of its exception, if any."""
     sink = _Sink()
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = sink
+    if cpu_s:
+        signal.signal(signal.SIGPROF, _on_timer)
+        signal.signal(signal.SIGALRM, _on_timer)
+        signal.setitimer(signal.ITIMER_PROF, cpu_s, 1.0)   # and again every second if it is caught
+        signal.setitimer(signal.ITIMER_REAL, wall_s or 3 * cpu_s, 1.0)
     try:
         exec(compile(src, filename, "exec"), ns)
+    except CellTimeout as exc:
+        return f"ran out of {exc.args[0]} (limits per cell: {cpu_s:g} s CPU, {wall_s or 3 * cpu_s:g} s wall clock)"
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         return describe_exception(exc)
     finally:
+        if cpu_s:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
         sys.stdout, sys.stderr = saved
     return None
-
-
-def run_notebook(k: int, spec: dict, status: Status, starters: dict) -> dict:
-    """Run notebook ``k``; record its starter cells; return its namespace."""
-    with open(spec["file"], "rb") as f:
-        cells, problems = read_notebook(f.read())
-    record = {"name": spec["name"], "problems": problems, "cell_errors": [], "skipped": []}
-    status.data["notebooks"].append(record)
-    module = types.ModuleType("__main__")
-    sys.modules["__main__"] = module
-    ns = module.__dict__
-    for i, cell in enumerate(cells, start=1):
-        ex_id, role = cell_role(cell)
-        if role == "starter" and ex_id:
-            starters.setdefault(ex_id, []).append([k, i])
-        if cell.get("cell_type") != "code" or role in SKIPPED_ROLES:
-            continue
-        src, reason = strip_magics(cell_source(cell))
-        if reason:
-            record["skipped"].append([i, reason])
-            continue
-        status.save(progress=f"cell {i} of {spec['name']}")
-        error = run_cell(src, ns, f"<cell {i}>")
-        if error:
-            record["cell_errors"].append([i, error])
-    return ns
 
 
 def _decode(spec: dict, arrays):
@@ -148,7 +151,8 @@ def evaluate_function(ex, fn, cases: list) -> dict:
     results, warned = [], []
     os.makedirs(os.path.join("outputs", ex.id), exist_ok=True)
     for k, case in enumerate(cases):
-        out, err, warns = call_answer(fn, _load_args(case))
+        with forbidden_calls(ex):
+            out, err, warns = call_answer(fn, _load_args(case))
         warned += [w for w in warns if w not in warned][: 3 - len(warned)]
         if err is not None:
             if k == 0 and isinstance(err, NotImplementedError):
@@ -170,46 +174,260 @@ def evaluate_function(ex, fn, cases: list) -> dict:
     return {"state": "evaluated", "cases": results, "warnings": warned}
 
 
-def evaluate(spec: dict, starters: dict, namespaces: list) -> dict:
+def evaluate(spec: dict, ns: dict) -> dict:
+    """The record of one exercise whose answer is bound in ``ns``."""
     ex = exercise(spec["id"])
-    where = starters.get(ex.id, [])
-    if not where:
-        return {"state": "missing", "reason": f"no starter cell of {ex.id} was found (was it deleted?)"}
-    record = {"starter_cells": where}
-    ns = namespaces[where[-1][0]]
     if ex.answer_name not in ns:
-        return {**record, "state": "missing", "reason": f"{ex.answer_name} is not defined"}
+        return {"state": "missing", "reason": f"{ex.answer_name} is not defined"}
     answer = ns[ex.answer_name]
     if is_blank(answer):
-        return {**record, "state": "not_attempted", "reason": f"{ex.answer_name} is still {answer!r}"}
+        return {"state": "not_attempted", "reason": f"{ex.answer_name} is still {answer!r}"}
     if ex.runs_code:
-        return {**record, **evaluate_function(ex, answer, spec["cases"])}
+        return evaluate_function(ex, answer, spec["cases"])
     if ex.kind == "value":
         problem = scalar_problem(answer)
-        return {**record, "state": "invalid", "reason": problem} if problem else {
-            **record, "state": "evaluated", "value": float(plain_copy(answer, "scalar"))}
+        return {"state": "invalid", "reason": problem} if problem else {
+            "state": "evaluated", "value": float(plain_copy(answer, "scalar"))}
     key, problem = normalize_choice(answer, ex.options)
-    return {**record, "state": "invalid", "reason": problem} if problem else {
-        **record, "state": "evaluated", "choice": key}
+    return {"state": "invalid", "reason": problem} if problem else {"state": "evaluated", "choice": key}
+
+
+def _send(fd: int, **message) -> None:
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _wait(pid: int, fd: int, deadline: float):
+    """Read ``fd`` until EOF or ``deadline`` (then kill ``pid``); return (bytes, exit status, timed out)."""
+    chunks, size, timed_out = [], 0, False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            if size < MAX_PIPE_BYTES:
+                chunks.append(chunk[: MAX_PIPE_BYTES - size])
+                size += len(chunks[-1])
+    if timed_out:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return b"".join(chunks), status, timed_out
+
+
+def _messages(data: bytes) -> list:
+    out = []
+    for line in data.split(b"\n"):
+        if not line or len(line) > MAX_LINE_BYTES:
+            continue
+        try:
+            msg = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(msg, dict):
+            out.append(msg)
+    return out
+
+
+def _end_of(status: int, timed_out: bool, cpu_s: float) -> tuple:
+    """(state, reason) for a child that did not finish normally."""
+    if timed_out:
+        return "timeout", "ran out of wall-clock time"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_s:
+            used = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return ("timeout", f"ran out of CPU time (limit {cpu_s:g} s)") if sig == signal.SIGXCPU or \
+                used.ru_utime + used.ru_stime >= cpu_s - 0.5 else ("crashed", "was killed by signal SIGKILL")
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return "crashed", f"was killed by signal {name}"
+    return "crashed", f"ended early (exit code {os.waitstatus_to_exitcode(status)})"
+
+
+def evaluate_forked(spec: dict, ns: dict, limits: dict) -> dict:
+    """:func:`evaluate` in a grandchild under its own CPU limit and wall deadline."""
+    cpu = float(limits["exercise_cpu_s"])
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # grandchild: the answer runs here
+        try:
+            os.close(r)
+            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu) + 1, int(cpu) + 2))
+            signal.signal(signal.SIGPROF, _on_timer)
+            signal.setitimer(signal.ITIMER_PROF, cpu, 1.0)
+            try:
+                record = evaluate(spec, ns)
+            except CellTimeout:
+                record = {"state": "timeout", "reason": f"ran out of CPU time (limit {cpu:g} s)"}
+            except BaseException as exc:  # noqa: BLE001 - e.g. a SystemExit raised by the answer
+                record = {"state": "invalid", "reason": describe_exception(exc)}
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            _send(w, record=record)
+        finally:
+            _real_exit(0)
+    os.close(w)
+    data, status, timed_out = _wait(pid, r, time.monotonic() + float(limits["exercise_wall_s"]))
+    records = [m["record"] for m in _messages(data) if isinstance(m.get("record"), dict)]
+    if records and not timed_out:
+        return records[-1]
+    state, why = _end_of(status, timed_out, cpu)
+    return {"state": state, "reason": f"the answer {why} while it was evaluated"}
+
+
+def run_notebook(spec: dict, cells: list, exercises: list, limits: dict, w: int) -> None:
+    """In the notebook's child: run its cells, then evaluate its exercises; report through ``w``."""
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    ns = module.__dict__
+    for i, cell in enumerate(cells, start=1):
+        ex_id, role = cell_role(cell)
+        if cell.get("cell_type") != "code" or role in SKIPPED_ROLES:
+            continue
+        src, reason = strip_magics(cell_source(cell))
+        if reason:
+            _send(w, skipped=[i, reason])
+            continue
+        _send(w, progress=f"cell {i} of {spec['name']}")
+        error = run_cell(src, ns, f"<cell {i}>", float(limits["cell_cpu_s"]), float(limits["cell_wall_s"]))
+        if error:
+            _send(w, cell_error=[i, error])
+    for ex_spec in exercises:
+        _send(w, progress=f"exercise {ex_spec['id']}")
+        _send(w, exercise=ex_spec["id"], record=evaluate_forked(ex_spec, ns, limits))
+
+
+class Results:
+    """``status.json`` and the outputs, as one zip archive rewritten on the result file after each step."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.data = {"notebooks": [], "exercises": {}, "progress": "start", "done": False}
+
+    def publish(self, **changes) -> None:
+        self.data.update(changes)
+        buf, total = io.BytesIO(), 0
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("status.json", json.dumps(self.data))
+            for ex_id in sorted(self.data["exercises"]):
+                folder = os.path.join("outputs", ex_id)
+                for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+                    data = _read_regular(os.path.join(folder, name), MAX_OUTPUT_BYTES)
+                    if data is not None and total + len(data) <= MAX_OUTPUTS_BYTES:
+                        z.writestr(f"outputs/{ex_id}/{name}", data)
+                        total += len(data)
+        data = buf.getvalue()
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        os.ftruncate(self.fd, 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+def _read_regular(path: str, limit: int):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        return f.read(limit + 1) if stat.S_ISREG(info.st_mode) and info.st_size <= limit else None
+
+
+def _starters(notebooks: list) -> dict:
+    """``{exercise id: [[notebook index, cell number], ...]}`` in notebook order."""
+    where = {}
+    for k, (_, cells) in enumerate(notebooks):
+        for i, cell in enumerate(cells, start=1):
+            ex_id, role = cell_role(cell)
+            if role == "starter" and ex_id:
+                where.setdefault(ex_id, []).append([k, i])
+    return where
 
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     lock_down()
-    with open(argv[0] if argv else "job.json", encoding="utf-8") as f:
+    with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
-    status, starters = Status(), {}
-    status.save()
-    namespaces = [run_notebook(k, spec, status, starters) for k, spec in enumerate(job["notebooks"])]
+    here = os.path.dirname(os.path.abspath(argv[0]))   # the job's files are named relative to job.json
+    for spec in job["notebooks"]:
+        spec["file"] = os.path.join(here, spec["file"])
     for spec in job["exercises"]:
-        status.save(progress=f"exercise {spec['id']}")
-        try:
-            status.data["exercises"][spec["id"]] = evaluate(spec, starters, namespaces)
-        except BaseException as exc:  # noqa: BLE001 - e.g. a SystemExit raised by the answer
-            status.data["exercises"][spec["id"]] = {"state": "invalid", "reason": describe_exception(exc)}
-    status.save(progress="done", done=True)
-    sys.stdout.flush()
-    _real_exit(0)  # don't wait for threads or atexit handlers the notebook left behind
+        for case in spec["cases"]:
+            case["npz"] = os.path.join(here, case["npz"])
+    results = Results(int(argv[1]))
+    limits = job["limits"]
+    notebooks = []
+    for spec in job["notebooks"]:
+        with open(spec["file"], "rb") as f:
+            cells, problems = read_notebook(f.read())
+        notebooks.append((spec, cells))
+        results.data["notebooks"].append({"name": spec["name"], "problems": problems, "cell_errors": [],
+                                          "skipped": []})
+    starters = _starters(notebooks)
+    assigned = {k: [] for k in range(len(notebooks))}
+    for spec in job["exercises"]:
+        where = starters.get(spec["id"], [])
+        if not where:
+            results.data["exercises"][spec["id"]] = {
+                "state": "missing", "reason": f"no starter cell of {spec['id']} was found (was it deleted?)"}
+        else:
+            assigned[where[-1][0]].append(spec)
+            results.data["exercises"][spec["id"]] = {"starter_cells": where, "state": "pending"}
+    results.publish()
+    for k, (spec, cells) in enumerate(notebooks):
+        record = results.data["notebooks"][k]
+        results.publish(progress=spec["name"])     # before the fork: what is published never races the child
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the notebook's child
+            try:
+                os.close(r)
+                os.close(results.fd)
+                run_notebook(spec, cells, assigned[k], limits, w)
+            finally:
+                _real_exit(0)
+        os.close(w)
+        n_code = sum(c.get("cell_type") == "code" for c in cells)
+        deadline = n_code * float(limits["cell_wall_s"]) + len(assigned[k]) * float(limits["exercise_wall_s"]) + 30
+        data, status, timed_out = _wait(pid, r, time.monotonic() + deadline)
+        progress = spec["name"]
+        for msg in _messages(data):
+            if isinstance(msg.get("progress"), str):
+                progress = msg["progress"]
+            if isinstance(msg.get("cell_error"), list):
+                record["cell_errors"].append(msg["cell_error"])
+            if isinstance(msg.get("skipped"), list):
+                record["skipped"].append(msg["skipped"])
+            ex_id = msg.get("exercise")
+            if ex_id in results.data["exercises"] and isinstance(msg.get("record"), dict):
+                results.data["exercises"][ex_id] = {**msg["record"],
+                                                    "starter_cells": results.data["exercises"][ex_id]["starter_cells"]}
+        if timed_out or not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            state, why = _end_of(status, timed_out, 0)
+            record["problems"].append(f"the notebook {why} while running {progress}")
+        for ex_spec in assigned[k]:
+            rec = results.data["exercises"][ex_spec["id"]]
+            if rec.get("state") == "pending":
+                state = "timeout" if timed_out else "crashed"
+                results.data["exercises"][ex_spec["id"]] = {
+                    **rec, "state": state, "reason": f"not graded: the notebook stopped early while running {progress}"}
+        results.publish()
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    results.publish(progress="done", done=True, cpu_seconds=sum(u.ru_utime + u.ru_stime for u in used))
+    _real_exit(0)  # don't wait for threads or atexit handlers
 
 
 if __name__ == "__main__":

@@ -1,43 +1,83 @@
-"""Running untrusted code in a limited child process (process-level, POSIX).
+"""Running untrusted code: an operating-system sandbox (bubblewrap) or, on request, a limited process.
 
-:func:`run_limited` starts a command in its own session (so the whole process
-group can be killed), with stdin and stdout on ``/dev/null``, a clean
-environment, and resource limits set in ``preexec_fn`` before Python starts:
+Two modes, chosen by the instructor (``nnbook grade --sandbox``):
 
-- ``RLIMIT_CPU`` (CPU seconds; SIGXCPU at the limit, SIGKILL a second later),
-- ``RLIMIT_AS`` (address space, i.e. the memory cap),
-- ``RLIMIT_FSIZE`` (largest file it may write) and ``RLIMIT_CORE`` = 0,
+``bwrap`` (the default; Linux with Debian's ``bubblewrap``, the sandbox Flatpak uses)
+    The runner starts in new user, PID, network, IPC, UTS and mount
+    namespaces, as user 65534 with no capabilities, in its own session, and
+    dies with the grader. Its file system is built from nothing: the system's
+    read-only ``/usr`` and libraries, the Python installation read-only, a
+    copy of ``nnlib`` and of the parts of ``nnbook`` the runner needs
+    (without the reference solutions and without the grader) at
+    ``/opt/nnbook``, the student's own job (notebooks and input cases)
+    read-only at ``/job``, and a scratch folder ``/home/student`` (the only
+    writable place, a tmpfs of ``Limits.scratch_mb``). It sees no other
+    submission, no results folder, no network, no process outside its
+    sandbox (its ``/proc`` is its own), and no variable of the grader's
+    environment; when the runner ends, the kernel kills everything it
+    started. Results leave through one file descriptor.
+``process`` (weaker; where bubblewrap is missing or cannot make namespaces)
+    A child process in its own session with a clean environment and the same
+    resource limits, but with the grader user's view of the machine: it can
+    read what that user can read (the reference solutions by path, other
+    submissions) and can leave processes behind. Use it only for
+    self-assessment or behind a container of its own.
 
-plus a wall-clock timeout after which the process group is killed.
-
-This is not an operating-system sandbox: the child runs as the same user,
-can read whatever that user can read and could escape the process group
-with ``setsid``. Run the grader as a dedicated user (or in a container) that
-can see only the submissions for stronger isolation.
+In both modes the resource limits are set before Python starts
+(``RLIMIT_AS`` memory, ``RLIMIT_FSIZE``, ``RLIMIT_CORE`` = 0, a per-process
+``RLIMIT_CPU`` backstop), and the runner adds its own per-cell and
+per-exercise CPU limits (see :mod:`.runner`). A wall-clock backstop kills the
+whole sandbox.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import resource
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Limits", "Outcome", "run_limited", "child_env"]
+__all__ = ["Limits", "Outcome", "run_limited", "child_env", "bwrap_problem", "stage_runtime", "bwrap_argv",
+           "SANDBOXES", "RUNTIME", "SCRATCH", "JOB"]
+
+SANDBOXES = ("bwrap", "process")
+RUNTIME, SCRATCH, JOB = "/opt/nnbook", "/home/student", "/job"   # paths inside the bwrap sandbox
+_RUNNER_FILES = {"__init__.py", "runner.py", "notebook.py"}       # all of nnbook.grading the runner needs
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 @dataclass(frozen=True)
 class Limits:
-    wall_s: float = 60.0
-    cpu_s: int = 60
+    """What one submission may use.
+
+    ``cpu_s`` is the CPU time of each notebook cell and of each exercise's
+    evaluation (on all its cases), each measured on its own; ``wall_s`` is a
+    backstop for the whole submission (a submission that hits it is graded
+    again, alone, before it is scored as a timeout).
+    """
+    cpu_s: float = 30.0
+    wall_s: float = 900.0
     mem_mb: int = 2048
-    file_mb: int = 256
+    file_mb: int = 256      # the largest file, and the scratch space of the bwrap sandbox
 
     def describe(self) -> str:
-        return f"{self.wall_s:g} s wall clock, {self.cpu_s} s CPU, {self.mem_mb} MB memory"
+        return (f"{self.cpu_s:g} s CPU per cell and per exercise, {self.mem_mb} MB memory, "
+                f"{self.wall_s:g} s wall clock per submission")
+
+    @property
+    def step_wall_s(self) -> float:
+        """The wall-clock deadline of one cell or one exercise (CPU time may be slower to come by)."""
+        return 3 * self.cpu_s + 5
+
+    def for_runner(self) -> dict:
+        return {"cell_cpu_s": self.cpu_s, "cell_wall_s": self.step_wall_s,
+                "exercise_cpu_s": self.cpu_s, "exercise_wall_s": self.step_wall_s}
 
 
 @dataclass(frozen=True)
@@ -67,7 +107,7 @@ def child_env(pythonpath: str, home: str) -> dict:
 
 
 def _preexec(limits: Limits):
-    cpu, mem, fsize = int(limits.cpu_s), limits.mem_mb << 20, limits.file_mb << 20
+    cpu, mem, fsize = int(limits.wall_s) + 1, limits.mem_mb << 20, limits.file_mb << 20
 
     def set_limits():  # runs in the child between fork and exec: keep it tiny
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -77,12 +117,12 @@ def _preexec(limits: Limits):
     return set_limits
 
 
-def run_limited(argv: list, *, cwd: str, env: dict, limits: Limits, stderr_path: str) -> Outcome:
+def run_limited(argv: list, *, cwd: str, env: dict, limits: Limits, stderr_path: str, pass_fds=()) -> Outcome:
     """Run ``argv`` under ``limits``; kill its process group when it ends or times out."""
     start = time.monotonic()
     with open(stderr_path, "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err, start_new_session=True, close_fds=True,
+                                stderr=err, start_new_session=True, close_fds=True, pass_fds=pass_fds,
                                 preexec_fn=_preexec(limits))
     deadline, timed_out = start + limits.wall_s, False
     # Wait without reaping (WNOWAIT), so that the group id cannot be reused before killpg.
@@ -98,7 +138,87 @@ def run_limited(argv: list, *, cwd: str, env: dict, limits: Limits, stderr_path:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     cpu_used = usage.ru_utime + usage.ru_stime
-    # SIGXCPU comes from the soft CPU limit; SIGKILL with the CPU spent, from the hard one.
+    # SIGXCPU comes from the soft CPU limit (the per-process backstop), SIGKILL from the hard one.
     cpu_exceeded = proc.returncode == -signal.SIGXCPU or (
-        proc.returncode == -signal.SIGKILL and not timed_out and cpu_used >= limits.cpu_s - 0.5)
+        proc.returncode == -signal.SIGKILL and not timed_out and cpu_used >= int(limits.wall_s) + 0.5)
     return Outcome(proc.returncode, timed_out, cpu_exceeded, time.monotonic() - start, cpu_used)
+
+
+def bwrap_problem() -> str | None:
+    """``None`` where bubblewrap can build a sandbox here; otherwise one line saying why not."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return "bubblewrap (bwrap) is not installed (Debian and Ubuntu: apt-get install bubblewrap)"
+    try:
+        run = subprocess.run([exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc",
+                              "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not be started ({exc})"
+    if run.returncode != 0:
+        why = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {run.returncode}"]
+        return f"bubblewrap cannot create namespaces on this machine ({why[0]})"
+    return None
+
+
+def _runtime_ignore(folder: str, names: list) -> set:
+    path = Path(folder)
+    drop = {n for n in names if n in ("__pycache__", "build", "pyproject.toml") or n.endswith((".egg-info", ".pyc"))}
+    if path.name == "exercises":
+        drop.add("solutions")
+    if path.name == "grading" and path.parent.name == "nnbook":
+        drop |= {n for n in names if n not in _RUNNER_FILES}
+    return drop
+
+
+def stage_runtime(dest) -> Path:
+    """Copy ``nnlib`` and the parts of ``nnbook`` that student code and the runner need into ``dest``.
+
+    Left out: the reference solutions (``nnbook/exercises/solutions``) and
+    every module of :mod:`nnbook.grading` but the runner's.
+    """
+    dest = Path(dest)
+    for name in ("nnlib", "nnbook"):
+        src = Path(importlib.util.find_spec(name).origin).parent
+        shutil.copytree(src, dest / name, ignore=_runtime_ignore)
+    return dest
+
+
+def _python_roots() -> list:
+    """Folders the interpreter and its installed packages live in (read-only in the sandbox)."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    roots.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    return sorted(r for r in roots if not r.startswith(("/usr/", "/proc")) and r not in ("/", "/usr"))
+
+
+def _installed_copies() -> list:
+    """Installed copies of ``nnbook`` on the interpreter's path (hidden: the runtime copy replaces them)."""
+    found = []
+    for entry in sys.path:
+        candidate = os.path.join(entry, "nnbook")
+        if entry and os.path.isdir(os.path.join(candidate, "exercises")):
+            found.append(os.path.realpath(candidate))
+    return found
+
+
+def bwrap_argv(*, runtime: str, jobdir: str, limits: Limits, env: dict, result_fd: int) -> list:
+    """The command that runs the runner on ``jobdir`` in a bubblewrap sandbox (see the module's docstring)."""
+    argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--clearenv"]
+    for name, value in sorted(env.items()):
+        argv += ["--setenv", name, value]
+    for path in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
+                 "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/alternatives", "/etc/localtime",
+                 "/etc/mime.types", "/etc/ssl/certs"):
+        argv += ["--ro-bind-try", path, path]
+    for root in _python_roots():
+        argv += ["--ro-bind", root, root]
+    roots = _python_roots()
+    for copy in _installed_copies():
+        if any(copy == r or copy.startswith(r + os.sep) for r in roots):
+            argv += ["--tmpfs", copy]            # an installed nnbook (with its solutions) becomes an empty folder
+    argv += ["--ro-bind", str(runtime), RUNTIME, "--ro-bind", str(jobdir), JOB,
+             "--size", str(limits.file_mb << 20), "--tmpfs", SCRATCH, "--dir", SCRATCH + "/tmp",
+             "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--remount-ro", "/",
+             sys.executable, "-s", "-B", "-m", "nnbook.grading.runner",
+             f"{JOB}/job.json", str(result_fd)]
+    return argv

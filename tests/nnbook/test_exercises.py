@@ -420,3 +420,20 @@ def test_importing_exercises_needs_only_numpy():
     assert all(m.split(".")[0] in allowed for m in new), new
     assert not any(m.startswith(("nnbook.exercises.solutions", "IPython", "nbformat", "torch", "matplotlib"))
                    for m in new), new
+
+
+def test_an_answer_cannot_be_the_librarys_own_function():
+    """``forbids``: while a check runs, the library function the exercise asks for refuses; afterwards it works."""
+    import nnlib
+    from nnbook.exercises import all_exercises, check
+    from nnbook.exercises.checking import _resolve
+
+    for ex in all_exercises():
+        for dotted in ex.forbids:
+            owner, name = _resolve(dotted)
+            assert callable(getattr(owner, name)), dotted
+    result = check("activations.ex1", nnlib.sigmoid)
+    assert result.status == "incorrect" and "nnlib.activations.sigmoid cannot be called here" in result.detail
+    wrapped = check("activations.ex1", lambda z: nnlib.activations.sigmoid(z))
+    assert wrapped.status == "incorrect"
+    assert nnlib.sigmoid(0.0) == 0.5
