@@ -40,6 +40,8 @@ A dense layer computes $Y = XW + \mathbf b$ for a batch: `X` has shape `(N, D_in
 - $\partial L/\partial \mathbf b$ (shape `(D_out,)`) when `wrt == "b"`,
 
 with the dtype of the inputs (float32 in, float32 out), also when `N = 1`.
+The check accepts each entry within a relative error of $10^{-7}$ or an absolute
+error of $10^{-9}$ ($10^{-5}$ and $10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Each gradient has the shape of the thing it is the gradient of. Which product of X, W and G "
@@ -72,7 +74,9 @@ The output layer of a network applies the sigmoid, $a = \sigma(z)$, and the loss
 error $E = \frac12 \sum (a - t)^2$ over all entries. Write `output_delta(z, t)` returning
 $\delta_{out} = \partial E / \partial z$, elementwise, for pre-activations `z` and targets `t`
 of the same shape `(N, K)`. Return an array of that shape and dtype. `nnlib.sigmoid`
-is imported for you (it does not overflow for large $|z|$).
+is imported for you (it does not overflow for large $|z|$). The check accepts each entry
+within a relative error of $10^{-7}$ or an absolute error of $10^{-10}$ ($10^{-5}$ and
+$10^{-6}$ for float32 inputs).
 """,
     hints=(
         "Chain rule through the node a: dE/dz = dE/da * da/dz.",
@@ -163,7 +167,9 @@ function (the lines are the source's). It crashes, and its mathematics is wrong 
 place. Fix it so that it returns the gradient of $E = \frac12\sum(\hat y - y)^2$ with respect to
 all parameters, flattened in the order `W1, b1, W2, b2` (shapes `(D, H)`, `(1, H)`, `(H, 1)`,
 `(1, 1)`, as 002 stores them), in the dtype of the inputs. A correct version passes a gradient
-check, and a gradient *descent* step with it lowers $E$.
+check, and a gradient *descent* step with it lowers $E$. The check accepts each entry within a
+relative error of $10^{-7}$ or an absolute error of $10^{-9}$ ($10^{-5}$ and $10^{-6}$ for
+float32 inputs).
 
 Mind the loss: $E$ is half the **sum** of the squared errors, not the mean that 002's `mse_loss`
 computes. The repair in the activations chapter differentiates that mean,
@@ -227,6 +233,14 @@ initial parameters, the learning rate and the number of steps. Trained on XOR it
 mean squared error *worse* than always answering 0.5. Fix it (change as little as you can) so
 that each step is a gradient-descent step on $E = \frac12 \sum (A_2 - Y)^2$. The function must
 still return `A2` from the last forward pass, shape `(4, 1)`.
+
+Given float32 parameters, the loop still returns `A2` in float64, and the check expects that:
+`X` and `Y` are integer arrays, numpy computes a product of an integer array and a float32
+array in float64, so `Z1`, `A1`, `Z2` and `A2` are float64, while each in-place update `-=`
+rounds the new values back into the float32 parameters. Leave the dtypes as they are. The
+check accepts each entry within a relative error of $10^{-7}$ or an absolute error of
+$10^{-9}$ ($10^{-4}$ and $10^{-5}$ when the parameters are float32: they are then rounded
+to float32 at every step, and a fix that computes a step in another order rounds differently).
 """,
     hints=(
         "Which direction does `W -= LR * gradient` move W? Is D2 the derivative of E with respect to Z2, "

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nnbook.exercises import all_exercises, check, exercise
+from nnbook.exercises.core import Case
 from nnbook.exercises.checking import unchanged_bug
 from nnbook.exercises.solutions import backprop as ref
 
@@ -175,3 +176,59 @@ def test_chapter3_repair_differs_by_the_factor_2_over_N_and_fails_ex5():
 def test_value_answer_of_ex3_at_four_significant_digits_passes():
     for answer in (-64, -64.0, -64.00, -63.99):
         assert check("backprop.ex3", answer).ok, answer
+
+
+def _power(x):
+    """``$10^{k}$`` for a tolerance that is exactly a power of ten (else the statement could not state it exactly)."""
+    k = round(float(np.log10(x)))
+    assert x == float(f"1e{k}"), f"tolerance {x!r} is not a power of ten"
+    return f"$10^{{{k}}}$"
+
+
+# The array-valued exercises, and how each statement names the case its float32 tolerances apply to.
+_FLOAT32_CASES = {"backprop.ex1": "for float32 inputs", "backprop.ex2": "for float32 inputs",
+                  "backprop.ex5": "for float32 inputs", "backprop.ex6": "when the parameters are float32"}
+
+
+@pytest.mark.parametrize("ex_id", sorted(_FLOAT32_CASES))
+def test_array_statements_state_the_tolerances_their_check_uses(ex_id):
+    ex = exercise(ex_id)
+    text = " ".join(ex.statement.split())
+    stated = (f"The check accepts each entry within a relative error of {_power(ex.rtol)} or an absolute error "
+              f"of {_power(ex.atol)} ({_power(ex.rtol32)} and {_power(ex.atol32)} {_FLOAT32_CASES[ex_id]}")
+    assert stated in text, f"{ex_id}: expected {stated!r} in the statement:\n{text}"
+    cases = ex.public_cases()
+    assert any(ex.tolerances(c) == (ex.rtol32, ex.atol32) for c in cases), f"{ex_id}: no float32 case"
+    assert any(ex.tolerances(c) == (ex.rtol, ex.atol) for c in cases), f"{ex_id}: no float64 case"
+
+
+def _reference_off_by(ex_id, multiple):
+    """The reference answer with every entry moved by ``multiple`` times the relative tolerance of its case."""
+    ex = exercise(ex_id)
+    reference = ex.reference_function()
+
+    def answer(*args):
+        rtol, _ = ex.tolerances(Case("answer", args))
+        out = reference(*args)
+        return (out * (1 + multiple * rtol)).astype(out.dtype)
+    return answer
+
+
+@pytest.mark.parametrize("ex_id", sorted(_FLOAT32_CASES))
+def test_the_stated_relative_tolerance_is_the_one_the_check_applies(ex_id):
+    # half the stated relative error passes in every case; four times it fails (entries are far above atol / rtol)
+    assert check(ex_id, _reference_off_by(ex_id, 0.5)).ok
+    result = check(ex_id, _reference_off_by(ex_id, 4.0))
+    assert result.status == "incorrect" and "values differ" in repr(result), repr(result)
+
+
+def test_ex6_returns_float64_outputs_for_float32_parameters_as_its_statement_says():
+    ex = exercise("backprop.ex6")
+    assert "Given float32 parameters, the loop still returns `A2` in float64" in " ".join(ex.statement.split())
+    ns = {}
+    exec(ex.starter_code().replace("D2 = (Y - A2)", "D2 = (A2 - Y)"), ns)
+    params = [np.float32(0.5) * np.ones(s, dtype=np.float32) for s in ((2, 2), (2,), (2, 1), (1,))]
+    out = ns["train_xor"](*params, 0.5, 3)
+    assert out.dtype == np.float64 and all(p.dtype == np.float32 for p in params)
+    float32_case = next(c for c in ex.public_cases() if c.name == "float32")
+    assert ex.reference_function()(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in float32_case.args]).dtype == np.float64
