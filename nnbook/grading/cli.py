@@ -7,6 +7,8 @@
                  [--mem MB] [--sandbox bwrap|process] [--seed SECRET] [--chapters neuron,...]
                  [--only STUDENT,...]
     nnbook merge PART1.csv PART2.csv ... --out gradebook.csv
+    nnbook export RESULTS/ --lms canvas|moodle [--roster roster.csv] [--out FILE]
+    nnbook report RESULTS/ [--out report.html]
 """
 from __future__ import annotations
 
@@ -48,10 +50,21 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--sandbox", choices=SANDBOXES, default="bwrap",
                    help="bwrap (default): an operating-system sandbox per submission; process: a limited process "
                         "only, which cannot hide the solutions or other submissions (see the README)")
+    g.add_argument("--cells", choices=("all", "starters"), default="all",
+                   help="run all code cells of each notebook (default), or only the exercises' starter cells "
+                        "(much faster; answers must not depend on other cells)")
     g.add_argument("--only", help="comma-separated students to grade again; their rows in OUT/gradebook.csv are replaced")
     g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
                    help="secret seed of the hidden cases (default: $NNBOOK_SEED)")
     g.add_argument("--chapters", help="comma-separated chapters to grade for everyone (default: every chapter that any submitted notebook belongs to)")
+    x = sub.add_parser("export", help="a gradebook for an LMS (Canvas or Moodle) from a results folder")
+    x.add_argument("results", help="the --out folder of nnbook grade")
+    x.add_argument("--lms", choices=("canvas", "moodle"), required=True)
+    x.add_argument("--roster", help="CSV with a 'student' column and LMS ids (see the README)")
+    x.add_argument("--out", help="output file (default: RESULTS/<lms>.csv)")
+    c = sub.add_parser("report", help="a one-page HTML class report from a results folder")
+    c.add_argument("results")
+    c.add_argument("--out", help="output file (default: RESULTS/report.html)")
     m = sub.add_parser("merge", help="merge partial gradebooks (shards) into one")
     m.add_argument("parts", nargs="+")
     m.add_argument("--out", required=True)
@@ -77,17 +90,38 @@ def main(argv=None) -> int:
                 print(f"nnbook grade: refusing to grade: {problem}; install bubblewrap, or pass --sandbox process "
                       "to accept a sandbox that cannot hide the solutions or other submissions", file=sys.stderr)
                 return 2
-        limits = Limits(cpu_s=args.cpu, wall_s=args.timeout, mem_mb=args.mem)
+        limits = Limits(cpu_s=args.cpu, wall_s=args.timeout, mem_mb=args.mem, cells=args.cells)
         chapters = tuple(args.chapters.split(",")) if args.chapters else None
         if args.seed == "nnbook":
             print("nnbook grade: using the default seed for hidden cases; pass --seed or set NNBOOK_SEED "
                   "to keep them secret", file=sys.stderr)
         grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits, secret=args.seed,
               chapters=chapters, sandbox=args.sandbox, only=tuple(args.only.split(",")) if args.only else None)
+    elif args.command in ("export", "report"):
+        from pathlib import Path
+
+        from . import export
+        try:
+            data = export.read_details(args.results)
+            if args.command == "export":
+                roster = export.read_roster(args.roster) if args.roster else None
+                text = (export.canvas_csv if args.lms == "canvas" else export.moodle_csv)(data, roster)
+                out = Path(args.out or Path(args.results) / f"{args.lms}.csv")
+            else:
+                text, out = export.class_report_html(data), Path(args.out or Path(args.results) / "report.html")
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"nnbook {args.command}: {exc}", file=sys.stderr)
+            return 2
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out} ({len(data['students'])} students)")
     else:
         from .report import merge_gradebooks
+        from .export import merge_details
         rows = merge_gradebooks(args.parts, args.out)
         print(f"merged {len(args.parts)} gradebook(s): {len(rows)} row(s) -> {args.out}")
+        merged = merge_details(args.parts, args.out)
+        if merged:
+            print(f"merged the details beside them -> {merged}")
     return 0
 
 

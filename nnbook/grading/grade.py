@@ -34,6 +34,7 @@ import numpy as np
 from ..exercises import all_exercises
 from ..exercises.checking import expected_output
 from ..exercises.compare import compare, fmt_value
+from .export import details, read_details
 from .notebook import MAX_NOTEBOOK_BYTES
 from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown, gradebook_text,
                      read_gradebook, replace_rows, report_rows)
@@ -128,8 +129,8 @@ def _text(value, workdir: str = "", limit: int = 600) -> str:
 
 def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
     """Grade one exercise from its validated record and outputs; ``end`` = (status, why) if the run stopped early."""
-    def grade(status, detail=""):
-        return ExerciseGrade(ex.id, ex.points if status == "correct" else 0, ex.points, status, detail)
+    def grade(status, detail="", failed=()):
+        return ExerciseGrade(ex.id, ex.points if status == "correct" else 0, ex.points, status, detail, tuple(failed))
     if not isinstance(rec, dict) or rec.get("state") == "pending":
         if end:
             return grade(end[0], "not graded: the run stopped early (see the notes)")
@@ -151,7 +152,7 @@ def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
             return grade("incorrect", "no valid choice was found")
         return grade("correct") if key == expected_output(ex) else grade("incorrect", f"({key}) is not the right choice")
     results = rec.get("cases", [])
-    passed, failures, first_status = 0, [], None
+    passed, failures, names, first_status = 0, [], [], None
     for j, case in enumerate(cases):
         crec = results[j] if j < len(results) else {}
         problem, status = _text(crec.get("problem")), "incorrect"
@@ -163,13 +164,14 @@ def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
             passed += 1
         else:
             failures.append(f"case '{case.name}': {problem}")
+            names.append(case.name)
             first_status = first_status or status
     if passed == len(cases):
         return grade("correct", f"all {len(cases)} cases passed")
     shown = failures[:MAX_FAILURES_SHOWN]
     more = f"\n- and {len(failures) - len(shown)} more failing cases" if len(failures) > len(shown) else ""
     return grade(first_status, f"{passed}/{len(cases)} cases passed; failing:\n" +
-                 "\n".join(f"- {f}" for f in shown) + more)
+                 "\n".join(f"- {f}" for f in shown) + more, names)
 
 
 def _read_plain_file(path: str, limit: int):
@@ -438,7 +440,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limits(),
           secret: str = "nnbook", chapters=None, sandbox: str = "bwrap", only=None) -> list:
-    """Grade a folder of submissions; write ``out/gradebook.csv`` and ``out/feedback/*.md``.
+    """Grade a folder of submissions; write ``out/gradebook.csv``, ``out/details.json`` and ``out/feedback/*.md``.
 
     ``chapters`` names the chapters to grade; by default, every chapter that
     any notebook in ``submissions`` belongs to (the whole folder, whatever
@@ -479,9 +481,13 @@ def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limit
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     for r in reports:
         _atomic_write(out / "feedback" / feedback_filename(r.student), feedback_markdown(r))
-    rows = report_rows(reports)
+    rows, summary = report_rows(reports), details(reports)
     if only is not None and (out / "gradebook.csv").exists():
         rows = replace_rows(read_gradebook(out / "gradebook.csv"), rows)
+        if (out / "details.json").exists():
+            old = read_details(out)["students"]
+            summary = {"students": dict(sorted({**old, **summary["students"]}.items()))}
+    _atomic_write(out / "details.json", json.dumps(summary, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     _atomic_write(out / "gradebook.csv", gradebook_text(rows))
     _print_summary(reports, wall, jobs, shard)
     return reports

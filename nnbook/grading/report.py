@@ -29,6 +29,7 @@ class ExerciseGrade:
     max_points: float
     status: str
     detail: str = ""
+    failed_cases: tuple = ()   # names of the failing cases (for the class report)
 
 
 @dataclass

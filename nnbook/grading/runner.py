@@ -295,6 +295,8 @@ def run_notebook(spec: dict, cells: list, exercises: list, limits: dict, w: int)
         ex_id, role = cell_role(cell)
         if cell.get("cell_type") != "code" or role in SKIPPED_ROLES:
             continue
+        if limits.get("cells") == "starters" and role != "starter":
+            continue
         src, reason = strip_magics(cell_source(cell))
         if reason:
             _send(w, skipped=[i, reason])

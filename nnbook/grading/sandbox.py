@@ -65,6 +65,7 @@ class Limits:
     wall_s: float = 900.0
     mem_mb: int = 2048
     file_mb: int = 256      # the largest file, and the scratch space of the bwrap sandbox
+    cells: str = "all"      # "all" code cells of a notebook, or only its exercises' "starters"
 
     def describe(self) -> str:
         return (f"{self.cpu_s:g} s CPU per cell and per exercise, {self.mem_mb} MB memory, "
@@ -76,7 +77,7 @@ class Limits:
         return 3 * self.cpu_s + 5
 
     def for_runner(self) -> dict:
-        return {"cell_cpu_s": self.cpu_s, "cell_wall_s": self.step_wall_s,
+        return {"cells": self.cells, "cell_cpu_s": self.cpu_s, "cell_wall_s": self.step_wall_s,
                 "exercise_cpu_s": self.cpu_s, "exercise_wall_s": self.step_wall_s}
 
 
