@@ -50,6 +50,6 @@ another submission or the grader, reach the network, write outside a capped
 scratch folder, or outlive its run; an exercise may also forbid the library
 function it asks for (``Exercise.forbids``). The README's table lists each
 attack and what happens to it in both modes; ``tests/nnbook/test_grading_sandbox.py``
-proves each one. Not covered: kernel exploits and fork bombs (processes are
-not counted per sandbox).
+proves each one. Processes are capped per submission where a ``pids`` cgroup
+can be made. Not covered: kernel exploits.
 """

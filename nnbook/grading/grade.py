@@ -350,7 +350,7 @@ def _run_job(workdir: str, limits: Limits, sandbox: str, runtime) -> tuple:
     try:
         if sandbox == "bwrap":
             env = child_env(RUNTIME_PATH, SCRATCH)
-            env["TMPDIR"] = SCRATCH + "/tmp"
+            env["TMPDIR"], env["NNBOOK_SANDBOX"] = SCRATCH + "/tmp", "bwrap"
             argv = bwrap_argv(runtime=runtime, jobdir=jobdir, limits=limits, env=env, result_fd=fd)
             cwd = workdir
         else:
@@ -384,6 +384,7 @@ def grade_student(student: str, notebooks: list, exercises: list, limits: Limits
         report.seconds, report.cpu_seconds, report.wall_timeout = outcome.seconds, outcome.cpu_seconds, outcome.timed_out
         status, outputs, problem = read_results(result)
         report.cpu_seconds = max(report.cpu_seconds, status.get("cpu_seconds", 0.0))   # bwrap's init does not pass it on
+        report.wall_timeout = report.wall_timeout or _hit_wall_clock(status)
         end = None
         if status.get("done") is not True:
             where = status.get("progress") or "start-up"
@@ -408,6 +409,14 @@ def grade_student(student: str, notebooks: list, exercises: list, limits: Limits
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return report
+
+
+def _hit_wall_clock(status: dict) -> bool:
+    """Whether a cell, an answer or a notebook was stopped by a wall-clock deadline (a busy machine can cause it)."""
+    texts = [e[1] for nb in status.get("notebooks", []) for e in nb["cell_errors"]]
+    texts += [p for nb in status.get("notebooks", []) for p in nb["problems"]]
+    texts += [rec.get("reason", "") for rec in status.get("exercises", {}).values()]
+    return any("wall-clock" in t for t in texts)
 
 
 def _exercise_notes(ex, rec: dict, workdir: str) -> list:
@@ -468,10 +477,11 @@ def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limit
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {s: pool.submit(run, s) for s in subs}
             reports = {s: futures[s].result() for s in sorted(futures)}
-        for s, r in reports.items():   # a wall-clock timeout may come from a busy machine: try alone once more
+        for s, r in reports.items():   # a wall-clock deadline may come from a busy machine: try alone once more
             if r.wall_timeout:
-                reports[s] = run(s)
-                reports[s].notes.append("graded a second time, alone, after the first run hit the wall clock")
+                print(f"nnbook grade: {_text(s, limit=100)} hit a wall-clock deadline; grading it again, alone",
+                      file=sys.stderr)
+                reports[s] = run(s)   # its files say nothing of the first run, so that runs stay byte-identical
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)

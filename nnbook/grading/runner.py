@@ -199,29 +199,85 @@ def _send(fd: int, **message) -> None:
 
 
 def _wait(pid: int, fd: int, deadline: float):
-    """Read ``fd`` until EOF or ``deadline`` (then kill ``pid``); return (bytes, exit status, timed out)."""
+    """Read ``fd`` until ``pid`` ends (or ``deadline``: then kill it); return (bytes, exit status, timed out).
+
+    The end of the child, not the end of the pipe, stops the reading: a
+    process the student started may hold the pipe open long after.
+    """
     chunks, size, timed_out = [], 0, False
+    os.set_blocking(fd, False)
+
+    def drain() -> bool:
+        nonlocal size
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return False
+            if not chunk:
+                return True
+            if size < MAX_PIPE_BYTES:
+                chunks.append(chunk[: MAX_PIPE_BYTES - size])
+                size += len(chunks[-1])
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             timed_out = True
             break
-        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-        if ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            if size < MAX_PIPE_BYTES:
-                chunks.append(chunk[: MAX_PIPE_BYTES - size])
-                size += len(chunks[-1])
+        select.select([fd], [], [], min(left, 0.2))
+        eof = drain()
+        if eof or os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            break
     if timed_out:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    os.close(fd)
     _, status = os.waitpid(pid, 0)
+    drain()
+    os.close(fd)
     return b"".join(chunks), status, timed_out
+
+
+def _session_of(pid: int):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[3])   # field 6, after "(comm)": session id
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _end_cell_processes() -> None:
+    """In the notebook's child, before its answers are evaluated: end the processes its cells started."""
+    keep = {1, os.getpid(), os.getppid()}
+    in_sandbox = os.environ.get("NNBOOK_SANDBOX") == "bwrap"
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in keep and (in_sandbox or _session_of(int(entry)) == os.getpid()):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _kill_strays(pid: int) -> None:
+    """End whatever the notebook's child started: its session, and in the bwrap sandbox every other process."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if os.environ.get("NNBOOK_SANDBOX") == "bwrap":   # its own PID namespace: 1 is bubblewrap's init
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in (1, os.getpid()):
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
 
 def _messages(data: bytes) -> list:
@@ -260,7 +316,12 @@ def evaluate_forked(spec: dict, ns: dict, limits: dict) -> dict:
     """:func:`evaluate` in a grandchild under its own CPU limit and wall deadline."""
     cpu = float(limits["exercise_cpu_s"])
     r, w = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        os.close(r)
+        os.close(w)
+        return {"state": "crashed", "reason": f"the answer could not be started ({describe_exception(exc)})"}
     if pid == 0:  # grandchild: the answer runs here
         try:
             os.close(r)
@@ -305,6 +366,7 @@ def run_notebook(spec: dict, cells: list, exercises: list, limits: dict, w: int)
         error = run_cell(src, ns, f"<cell {i}>", float(limits["cell_cpu_s"]), float(limits["cell_wall_s"]))
         if error:
             _send(w, cell_error=[i, error])
+    _end_cell_processes()
     for ex_spec in exercises:
         _send(w, progress=f"exercise {ex_spec['id']}")
         _send(w, exercise=ex_spec["id"], record=evaluate_forked(ex_spec, ns, limits))
@@ -396,6 +458,7 @@ def main(argv=None) -> None:
         pid = os.fork()
         if pid == 0:  # the notebook's child
             try:
+                os.setsid()
                 os.close(r)
                 os.close(results.fd)
                 run_notebook(spec, cells, assigned[k], limits, w)
@@ -405,6 +468,7 @@ def main(argv=None) -> None:
         n_code = sum(c.get("cell_type") == "code" for c in cells)
         deadline = n_code * float(limits["cell_wall_s"]) + len(assigned[k]) * float(limits["exercise_wall_s"]) + 30
         data, status, timed_out = _wait(pid, r, time.monotonic() + deadline)
+        _kill_strays(pid)
         progress = spec["name"]
         for msg in _messages(data):
             if isinstance(msg.get("progress"), str):

@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Limits", "Outcome", "run_limited", "child_env", "bwrap_problem", "stage_runtime", "bwrap_argv",
+__all__ = ["Limits", "Outcome", "run_limited", "child_env", "bwrap_problem", "pids_cgroup", "stage_runtime", "bwrap_argv",
            "SANDBOXES", "RUNTIME", "SCRATCH", "JOB"]
 
 SANDBOXES = ("bwrap", "process")
@@ -66,6 +66,7 @@ class Limits:
     mem_mb: int = 2048
     file_mb: int = 256      # the largest file, and the scratch space of the bwrap sandbox
     cells: str = "all"      # "all" code cells of a notebook, or only its exercises' "starters"
+    max_processes: int = 256  # processes and threads of one submission, where a pids cgroup can be made
 
     def describe(self) -> str:
         return (f"{self.cpu_s:g} s CPU per cell and per exercise, {self.mem_mb} MB memory, "
@@ -107,10 +108,46 @@ def child_env(pythonpath: str, home: str) -> dict:
     return env
 
 
-def _preexec(limits: Limits):
+def pids_cgroup(max_processes: int):
+    """A new cgroup capping the number of processes (cgroup v1's ``pids`` or v2 with ``pids`` enabled), or None.
+
+    Needs write access to the cgroup file system (root, or a delegated
+    subtree); where there is none the sandbox runs without this cap.
+    """
+    import uuid
+    for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        try:
+            if root == Path("/sys/fs/cgroup") and "pids" not in (root / "cgroup.subtree_control").read_text().split():
+                continue
+            group = root / f"nnbook-{uuid.uuid4().hex[:12]}"
+            group.mkdir()
+        except OSError:
+            continue
+        try:
+            (group / "pids.max").write_text(str(max_processes))
+            return group
+        except OSError:
+            _remove_group(group)
+    return None
+
+
+def _remove_group(group) -> None:
+    for _ in range(100):          # the kernel frees the group once its last process is gone
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _preexec(limits: Limits, group=None):
     cpu, mem, fsize = int(limits.wall_s) + 1, limits.mem_mb << 20, limits.file_mb << 20
+    procs = str(group / "cgroup.procs") if group is not None else None
 
     def set_limits():  # runs in the child between fork and exec: keep it tiny
+        if procs:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -121,10 +158,19 @@ def _preexec(limits: Limits):
 def run_limited(argv: list, *, cwd: str, env: dict, limits: Limits, stderr_path: str, pass_fds=()) -> Outcome:
     """Run ``argv`` under ``limits``; kill its process group when it ends or times out."""
     start = time.monotonic()
+    group = pids_cgroup(limits.max_processes) if limits.max_processes else None
+    try:
+        return _run(argv, cwd, env, limits, stderr_path, pass_fds, group, start)
+    finally:
+        if group is not None:
+            _remove_group(group)
+
+
+def _run(argv, cwd, env, limits, stderr_path, pass_fds, group, start) -> Outcome:
     with open(stderr_path, "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=err, start_new_session=True, close_fds=True, pass_fds=pass_fds,
-                                preexec_fn=_preexec(limits))
+                                preexec_fn=_preexec(limits, group))
     deadline, timed_out = start + limits.wall_s, False
     # Wait without reaping (WNOWAIT), so that the group id cannot be reused before killpg.
     while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:

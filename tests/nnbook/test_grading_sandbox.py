@@ -122,6 +122,9 @@ ATTACKS = {
     "network": (_attack("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    found = True\n"
                         "except OSError:\n    pass\n"), [C, C, I, I, C]),
     "loop_in_one_cell": (_notebook(GOOD, [(1, "while True:\n    pass\n")]), [C] * 5),
+    "many_sleeping_children": (_notebook(GOOD, [(1, "import os, time\nfor _ in range(1000):\n    try:\n"
+                                                 "        if os.fork() == 0:\n            time.sleep(600)\n"
+                                                 "    except OSError:\n        break\n")]), [C] * 5),
 }
 
 
@@ -259,3 +262,25 @@ def test_malformed_results_are_the_students_error_not_a_crash(tmp_path):
         assert all(rec["state"] == "invalid" for rec in got.get("exercises", {}).values()) or problem, status[:40]
     path.write_bytes(b"garbage")
     assert read_results(str(path))[2] == "the results could not be read (the archive was damaged)"
+
+
+def test_processes_a_submission_starts_end_with_its_notebook(batch):
+    """The sleeping children of ``many_sleeping_children`` hold its pipe open; they neither stall nor outlive it."""
+    import subprocess
+    left = subprocess.run(["pgrep", "-f", "nnbook.grading.runner"], capture_output=True, text=True).stdout.split()
+    assert not left, left
+
+
+def test_a_submission_can_start_only_so_many_processes(tmp_path):
+    from nnbook.grading.sandbox import pids_cgroup, _remove_group
+    group = pids_cgroup(8)
+    if group is None:
+        pytest.skip("no pids cgroup can be made here (needs write access to /sys/fs/cgroup)")
+    _remove_group(group)
+    probe = _notebook({**GOOD, "neuron.ex3": "import os, time\nn = 0\nfor _ in range(300):\n    try:\n"
+                       "        if os.fork() == 0:\n            time.sleep(600)\n        n += 1\n"
+                       "    except OSError:\n        break\nn_params = 784 * 16 + 16 if n < 300 else 1\n"})
+    _write_class(tmp_path / "subs", {"forker": probe})
+    grade(tmp_path / "subs", tmp_path / "out", limits=Limits(cpu_s=5, wall_s=120, max_processes=64), secret=SECRET,
+          chapters=("neuron",))
+    assert _rows(tmp_path / "out" / "gradebook.csv")["forker"] == [C] * 5
