@@ -299,7 +299,9 @@ def test_feedback_explains_failures_and_notes(graded):
     assert "UserWarning: hello" in fb["overflow_nan"] and "got nan" in fb["overflow_nan"]
     assert "expected dtype float32, got float64" in fb["float64_promotion"]
     assert "subclass of numpy.ndarray" in fb["lying_subclass"]
-    assert all("<workdir>" not in t and "/tmp/" not in t and " at 0x" not in t for t in fb.values())
+    # no path of the grader's (fake_gradebook's own error names the results path it tried to write: its own text)
+    assert all("<workdir>" not in t and ("/tmp/" not in t or s == "fake_gradebook") and " at 0x" not in t
+               for s, t in fb.items())
 
 
 def test_gradebook_is_byte_identical_on_a_serial_sharded_second_run(graded, tmp_path, capsys):
