@@ -42,10 +42,15 @@ def _seed(*parts: str) -> int:
 
 @dataclass(frozen=True)
 class Case:
-    """One input of a function exercise: a name shown in messages and the arguments."""
+    """One input of a function exercise: a name shown in messages, the arguments, and a weight.
+
+    The weight counts where the grader gives partial credit (``--partial-credit``,
+    and always for assignments): ``points × passed weight / total weight``.
+    """
 
     name: str
     args: tuple
+    weight: float = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +160,7 @@ class Exercise:
         names = [c.name for c in cases]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.id}: case names must be unique, got {names}")
-        return [Case(prefix + c.name, tuple(c.args)) for c in cases]
+        return [Case(prefix + c.name, tuple(c.args), c.weight) for c in cases]
 
     def public_cases(self) -> list:
         """The cases the notebook's ``check`` runs (always the same)."""

@@ -3,8 +3,10 @@
 The ``nnbook`` command (:mod:`nnbook.grading.cli`)::
 
     nnbook release OUT/ [--book book/]
+    nnbook release ASSIGNMENT.ipynb OUT/
     nnbook grade SUBMISSIONS/ --out RESULTS/ [--jobs N] [--shard K/N]
                  [--timeout S] [--cpu S] [--mem MB] [--seed SECRET] [--chapters a,b]
+                 [--partial-credit] [--assignment ASSIGNMENT/]
     nnbook merge PART1.csv PART2.csv ... --out gradebook.csv
 
 Cell metadata conventions
@@ -37,7 +39,18 @@ never enter the sandbox, and writes ``RESULTS/gradebook.csv`` (student,
 exercise, points, max_points, status) and ``RESULTS/feedback/<slug>-<hash>.md``,
 sorted and without timings, so that runs are byte-identical. Statuses:
 ``correct``, ``incorrect``, ``error`` (the answer raised), ``not_attempted``,
-``missing``, ``timeout``, ``crashed``.
+``missing``, ``timeout``, ``crashed``. An exercise earns its points when all
+its cases pass; with ``--partial-credit``, ``points × passed weight / total
+weight`` of its cases.
+
+Assignments
+-----------
+``--assignment`` grades an assignment an instructor wrote as one notebook
+(markup in :mod:`.assignment`; the notebook API in :mod:`nnbook.assignments`)
+instead of the book's exercises: every question for every student, always
+with partial credit. The instructor's notebook and ``hidden.py`` are run in
+the grader's process only; the runner is told each question's answer name,
+kind and output, and gets the cases' inputs, as for the book's exercises.
 
 What is protected, and what is not
 ----------------------------------

@@ -3,9 +3,10 @@
 ::
 
     nnbook release OUT/ [--book book/]
+    nnbook release ASSIGNMENT.ipynb OUT/          (or: nnbook release OUT/ --assignment ASSIGNMENT/)
     nnbook grade SUBMISSIONS/ --out RESULTS/ [--jobs N] [--shard K/N] [--cpu S] [--timeout S]
                  [--mem MB] [--sandbox bwrap|process] [--seed SECRET] [--chapters neuron,...]
-                 [--only STUDENT,...]
+                 [--only STUDENT,...] [--partial-credit] [--assignment ASSIGNMENT/]
     nnbook merge PART1.csv PART2.csv ... --out gradebook.csv
     nnbook export RESULTS/ --lms canvas|moodle [--roster roster.csv] [--out FILE]
     nnbook report RESULTS/ [--out report.html]
@@ -32,11 +33,13 @@ def _shard(text: str):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nnbook", description="Release and grade the book's exercises.")
+    p = argparse.ArgumentParser(prog="nnbook", description="Release and grade the book's exercises and assignments.")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("release", help="student copies of the chapter notebooks + manifest.json")
-    r.add_argument("out")
-    r.add_argument("--book", default="book", help="folder of the chapter notebooks (default: book)")
+    r = sub.add_parser("release", help="student copies of the chapter notebooks (or of an assignment) + manifest.json")
+    r.add_argument("paths", nargs="+", metavar="[ASSIGNMENT.ipynb] OUT",
+                   help="the output folder, after the assignment's notebook when releasing one")
+    r.add_argument("--book", help="folder of the chapter notebooks (default: book)")
+    r.add_argument("--assignment", help="release this assignment (its folder or its notebook) instead of the book")
     g = sub.add_parser("grade", help="grade a folder of submissions")
     g.add_argument("submissions", help="SUBMISSIONS/<student>/*.ipynb or SUBMISSIONS/<student>.ipynb")
     g.add_argument("--out", required=True, help="results folder (gradebook.csv, feedback/)")
@@ -57,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
                    help="secret seed of the hidden cases (default: $NNBOOK_SEED)")
     g.add_argument("--chapters", help="comma-separated chapters to grade for everyone (default: every chapter that any submitted notebook belongs to)")
+    g.add_argument("--assignment", help="grade this assignment (its folder: the instructor's notebook and hidden.py) "
+                                        "instead of the book's exercises")
+    g.add_argument("--partial-credit", action="store_true",
+                   help="the book's exercises earn points x passed weight / total weight of their cases "
+                        "(default: all or nothing; assignments always give partial credit)")
     x = sub.add_parser("export", help="a gradebook for an LMS (Canvas or Moodle) from a results folder")
     x.add_argument("results", help="the --out folder of nnbook grade")
     x.add_argument("--lms", choices=("canvas", "moodle"), required=True)
@@ -72,12 +80,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "release":
-        from .release import release
-        manifest = release(args.out, book=args.book)
-        n = sum(len(c["exercises"]) for c in manifest["chapters"].values())
-        print(f"released {len(manifest['chapters'])} notebook(s) with {n} exercise(s) to {args.out}")
+        return _release(parser, args)
     elif args.command == "grade":
         from .grade import grade
         from .sandbox import Limits, bwrap_problem
@@ -92,11 +98,24 @@ def main(argv=None) -> int:
                 return 2
         limits = Limits(cpu_s=args.cpu, wall_s=args.timeout, mem_mb=args.mem, cells=args.cells)
         chapters = tuple(args.chapters.split(",")) if args.chapters else None
-        if args.seed == "nnbook":
+        assignment = None
+        if args.assignment:
+            from .assignment import load_assignment
+            if chapters:
+                print("nnbook grade: --chapters and --assignment exclude each other", file=sys.stderr)
+                return 2
+            try:
+                assignment = load_assignment(args.assignment)
+            except (FileNotFoundError, ValueError) as exc:
+                print(f"nnbook grade: {exc}", file=sys.stderr)
+                return 2
+        drawn = assignment is None or any(callable(q.hidden) for q in assignment.questions)
+        if args.seed == "nnbook" and drawn:
             print("nnbook grade: using the default seed for hidden cases; pass --seed or set NNBOOK_SEED "
                   "to keep them secret", file=sys.stderr)
         grade(args.submissions, args.out, jobs=args.jobs, shard=args.shard, limits=limits, secret=args.seed,
-              chapters=chapters, sandbox=args.sandbox, only=tuple(args.only.split(",")) if args.only else None)
+              chapters=chapters, sandbox=args.sandbox, only=tuple(args.only.split(",")) if args.only else None,
+              assignment=assignment, partial_credit=args.partial_credit)
     elif args.command in ("export", "report"):
         from pathlib import Path
 
@@ -122,6 +141,33 @@ def main(argv=None) -> int:
         merged = merge_details(args.parts, args.out)
         if merged:
             print(f"merged the details beside them -> {merged}")
+    return 0
+
+
+def _release(parser, args) -> int:
+    """``nnbook release OUT [--book B]``, ``nnbook release ASSIGNMENT.ipynb OUT`` or ``... OUT --assignment A``."""
+    if len(args.paths) > 2 or (len(args.paths) == 2 and args.assignment):
+        parser.error("release takes OUT, or ASSIGNMENT.ipynb OUT, or OUT --assignment ASSIGNMENT")
+    assignment = args.paths[0] if len(args.paths) == 2 else args.assignment
+    out = args.paths[-1]
+    if out.endswith(".ipynb"):
+        parser.error(f"the output folder comes last: nnbook release {out} OUT/")
+    if assignment is None:
+        from .release import release
+        manifest = release(out, book=args.book or "book")
+        n = sum(len(c["exercises"]) for c in manifest["chapters"].values())
+        print(f"released {len(manifest['chapters'])} notebook(s) with {n} exercise(s) to {out}")
+        return 0
+    if args.book:
+        parser.error("--book releases the book; an assignment is released from its own notebook")
+    from .assignment import release_assignment
+    try:
+        manifest = release_assignment(assignment, out)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"nnbook release: {exc}", file=sys.stderr)
+        return 2
+    print(f"released assignment {manifest['assignment']} ({len(manifest['questions'])} question(s), "
+          f"{manifest['total_points']:g} points) to {out}")
     return 0
 
 

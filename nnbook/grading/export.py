@@ -32,12 +32,18 @@ import csv
 import html
 import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 __all__ = ["details", "write_details", "read_details", "merge_details", "canvas_csv", "moodle_csv", "read_roster", "class_report_html"]
 
 ROSTER_FIELDS = ("name", "canvas_id", "sis_user_id", "sis_login_id", "section", "username", "email")
+
+
+def _natural(exercise_id: str) -> list:
+    """A sort key that puts ``neuron.ex2`` before ``neuron.ex10`` (and ``hw.q2`` before ``hw.q10``)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", exercise_id)]
 
 
 def _group(exercise_id: str) -> str:
@@ -142,8 +148,7 @@ def class_report_html(data: dict) -> str:
     import matplotlib.pyplot as plt
 
     students = data["students"]
-    exercises = sorted({ex for rec in students.values() for ex in rec["exercises"]},
-                       key=lambda e: (_group(e), int(e.rsplit("ex", 1)[-1]) if e.rsplit("ex", 1)[-1].isdigit() else 0))
+    exercises = sorted({ex for rec in students.values() for ex in rec["exercises"]}, key=_natural)
     totals = {s: sum(g["points"] for g in rec["exercises"].values()) for s, rec in students.items()}
     maximum = max((sum(g["max_points"] for g in rec["exercises"].values()) for rec in students.values()), default=0)
     rate, failing = {}, {}

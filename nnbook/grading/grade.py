@@ -11,7 +11,9 @@ every record against a strict schema, and compares the outputs, in its own
 process, with expected values computed by the reference solutions, which
 never enter the sandbox. Anything malformed is that student's error; the
 batch goes on. The gradebook and the feedback are written by the grader
-alone, at the end.
+alone, at the end. An instructor's assignment (:mod:`.assignment`) is graded
+the same way: its questions stand for the exercises, the instructor's
+solution for the reference solutions.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..assignments import Question
 from ..exercises import all_exercises
 from ..exercises.checking import expected_output
 from ..exercises.compare import compare, fmt_value
@@ -50,7 +53,7 @@ MAX_NOTES_PER_NOTEBOOK = 10
 MAX_FAILURES_SHOWN = 10
 STATES = {"missing", "not_attempted", "evaluated", "invalid", "timeout", "crashed", "pending"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_OUTPUT_NAME = re.compile(r"outputs/([a-z_]+\.ex\d+)/(\d{1,4})\.npy")
+_OUTPUT_NAME = re.compile(r"outputs/([a-z][a-z0-9_]*\.[a-z0-9_]+)/(\d{1,4})\.npy")
 
 
 def find_submissions(root, skipped: list | None = None) -> dict:
@@ -127,10 +130,15 @@ def _text(value, workdir: str = "", limit: int = 600) -> str:
     return value[:limit]
 
 
-def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
-    """Grade one exercise from its validated record and outputs; ``end`` = (status, why) if the run stopped early."""
-    def grade(status, detail="", failed=()):
-        return ExerciseGrade(ex.id, ex.points if status == "correct" else 0, ex.points, status, detail, tuple(failed))
+def _score(ex, rec, cases, outputs: dict, end, partial: bool = False) -> ExerciseGrade:
+    """Grade one exercise from its validated record and outputs; ``end`` = (status, why) if the run stopped early.
+
+    An answer run on cases earns its points when every case passes; with
+    ``partial``, ``points × passed weight / total weight`` otherwise.
+    """
+    def grade(status, detail="", failed=(), points=0):
+        return ExerciseGrade(ex.id, ex.points if status == "correct" else points, ex.points, status, detail,
+                             tuple(failed))
     if not isinstance(rec, dict) or rec.get("state") == "pending":
         if end:
             return grade(end[0], "not graded: the run stopped early (see the notes)")
@@ -140,19 +148,19 @@ def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
         return grade(state, reason)
     if state != "evaluated":
         return grade("incorrect", reason or "the answer could not be evaluated")
-    if ex.kind == "value":
-        v = rec.get("value")
-        if type(v) not in (int, float):
-            return grade("incorrect", "no number was found")
-        bad = compare(expected_output(ex), float(v), output="scalar", rtol=ex.rtol, atol=ex.atol)
-        return grade("incorrect", f"{fmt_value(v)} is not the right value") if bad else grade("correct")
     if ex.kind == "choice":
         key = rec.get("choice")
         if key not in ex.options:
             return grade("incorrect", "no valid choice was found")
         return grade("correct") if key == expected_output(ex) else grade("incorrect", f"({key}) is not the right choice")
+    if not ex.runs_code:   # a value exercise of the book: one number
+        v = rec.get("value")
+        if type(v) not in (int, float):
+            return grade("incorrect", "no number was found")
+        bad = compare(expected_output(ex), float(v), output="scalar", rtol=ex.rtol, atol=ex.atol)
+        return grade("incorrect", f"{fmt_value(v)} is not the right value") if bad else grade("correct")
     results = rec.get("cases", [])
-    passed, failures, names, first_status = 0, [], [], None
+    passed, weight, failures, names, first_status = 0, 0, [], [], None
     for j, case in enumerate(cases):
         crec = results[j] if j < len(results) else {}
         problem, status = _text(crec.get("problem")), "incorrect"
@@ -161,17 +169,24 @@ def _score(ex, rec, cases, outputs: dict, end) -> ExerciseGrade:
         elif not problem:
             problem = _compare_output(ex, case, outputs.get((ex.id, j)))
         if problem is None:
-            passed += 1
+            passed, weight = passed + 1, weight + case.weight
         else:
-            failures.append(f"case '{case.name}': {problem}")
+            failures.append((case.name, problem))
             names.append(case.name)
             first_status = first_status or status
+    if ex.kind == "value":   # an assignment's value: its one case is the value itself
+        return grade(first_status, failures[0][1]) if failures else grade("correct")
     if passed == len(cases):
         return grade("correct", f"all {len(cases)} cases passed")
+    total = sum(c.weight for c in cases)
+    points = round(ex.points * weight / total, 6) if partial and total > 0 else 0
+    counted = f"{passed}/{len(cases)} cases passed"
+    if any(c.weight != 1 for c in cases):
+        counted += f" (weight {weight:g} of {total:g})"
     shown = failures[:MAX_FAILURES_SHOWN]
     more = f"\n- and {len(failures) - len(shown)} more failing cases" if len(failures) > len(shown) else ""
-    return grade(first_status, f"{passed}/{len(cases)} cases passed; failing:\n" +
-                 "\n".join(f"- {f}" for f in shown) + more, names)
+    return grade(first_status, f"{counted}; failing:\n" + "\n".join(f"- case '{n}': {p}" for n, p in shown) + more,
+                 names, points)
 
 
 def _read_plain_file(path: str, limit: int):
@@ -337,8 +352,13 @@ def _write_job(wd: Path, student: str, notebooks: list, exercises: list, limits:
         (wd / f"nb{k}.ipynb").write_bytes(data or b"")
         nbs.append({"file": f"nb{k}.ipynb", "name": p.name})
     cases = {ex.id: ex.public_cases() + ex.hidden_cases(secret, student) for ex in exercises if ex.runs_code}
-    job = {"notebooks": nbs, "limits": limits.for_runner(), "exercises": [
-        {"id": ex.id, "cases": _write_cases(wd, ex, cases.get(ex.id, []))} for ex in exercises]}
+    specs = []
+    for ex in exercises:
+        spec = {"id": ex.id, "cases": _write_cases(wd, ex, cases.get(ex.id, []))}
+        if isinstance(ex, Question):    # described here: the runner's registry knows only the book's
+            spec["question"] = ex.runner_spec()
+        specs.append(spec)
+    job = {"notebooks": nbs, "limits": limits.for_runner(), "exercises": specs}
     (wd / "job.json").write_text(json.dumps(job), encoding="utf-8")
     return cases
 
@@ -368,11 +388,11 @@ def _run_job(workdir: str, limits: Limits, sandbox: str, runtime) -> tuple:
 
 
 def grade_student(student: str, notebooks: list, exercises: list, limits: Limits, secret: str,
-                  sandbox: str = "bwrap", runtime=None) -> StudentReport:
-    """Run one student's notebooks in a sandbox and score every exercise in ``exercises``.
+                  sandbox: str = "bwrap", runtime=None, partial: bool = False) -> StudentReport:
+    """Run one student's notebooks in a sandbox and score every exercise (or question) in ``exercises``.
 
     ``runtime`` is the folder made by :func:`~nnbook.grading.sandbox.stage_runtime`
-    (needed for ``sandbox="bwrap"``).
+    (needed for ``sandbox="bwrap"``); ``partial`` gives partial credit by case weight.
     """
     report = StudentReport(student, [p.name for p in notebooks])
     workdir = tempfile.mkdtemp(prefix="nnbook-")
@@ -403,7 +423,7 @@ def grade_student(student: str, notebooks: list, exercises: list, limits: Limits
         records = status.get("exercises", {})
         for ex in exercises:
             rec = records.get(ex.id)
-            report.grades.append(_score(ex, rec, cases.get(ex.id, []), outputs, end))
+            report.grades.append(_score(ex, rec, cases.get(ex.id, []), outputs, end, partial))
             if isinstance(rec, dict):
                 report.notes += _exercise_notes(ex, rec, workdir)
     finally:
@@ -448,24 +468,37 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limits(),
-          secret: str = "nnbook", chapters=None, sandbox: str = "bwrap", only=None) -> list:
+          secret: str = "nnbook", chapters=None, sandbox: str = "bwrap", only=None, assignment=None,
+          partial_credit: bool = False) -> list:
     """Grade a folder of submissions; write ``out/gradebook.csv``, ``out/details.json`` and ``out/feedback/*.md``.
 
-    ``chapters`` names the chapters to grade; by default, every chapter that
-    any notebook in ``submissions`` belongs to (the whole folder, whatever
-    the shard), so that every student has the same maximum. A submission
-    that hits the wall-clock backstop while others run is graded again,
-    alone, before it is scored as a timeout. ``sandbox`` is ``"bwrap"`` or
-    ``"process"`` (see :mod:`nnbook.grading.sandbox`). ``only`` grades the
-    named students alone (``--only``).
+    ``chapters`` names the book's chapters to grade; by default, every
+    chapter that any notebook in ``submissions`` belongs to (the whole
+    folder, whatever the shard), so that every student has the same maximum.
+    ``assignment`` (a folder or notebook, or an
+    :class:`~nnbook.grading.assignment.Assignment`) grades an instructor's
+    assignment instead, every question for every student. ``partial_credit``
+    gives the book's exercises partial credit by case weight, as assignments
+    always have. A submission that hits the wall-clock backstop while others
+    run is graded again, alone, before it is scored as a timeout. ``sandbox``
+    is ``"bwrap"`` or ``"process"`` (see :mod:`nnbook.grading.sandbox`).
+    ``only`` grades the named students alone (``--only``).
     """
     skipped = []
     found = find_submissions(submissions, skipped)
     for path, why in skipped:
         print(f"nnbook grade: skipped {_text(path, limit=200)!r}: {why}", file=sys.stderr)
-    if chapters is None:
-        chapters = tuple(sorted(set().union(*(submitted_chapters(nbs) for nbs in found.values())))) or None
-    exercises = [ex for ex in all_exercises() if chapters is None or ex.chapter in chapters]
+    if assignment is not None:
+        from .assignment import Assignment, load_assignment
+        if chapters is not None:
+            raise ValueError("grade either an assignment or the book's chapters, not both")
+        if not isinstance(assignment, Assignment):
+            assignment = load_assignment(assignment)
+        exercises, partial_credit = list(assignment.questions), True
+    else:
+        if chapters is None:
+            chapters = tuple(sorted(set().union(*(submitted_chapters(nbs) for nbs in found.values())))) or None
+        exercises = [ex for ex in all_exercises() if chapters is None or ex.chapter in chapters]
     if not exercises:
         raise ValueError(f"no exercises to grade (chapters={chapters})")
     subs = {s: nbs for s, nbs in found.items() if in_shard(s, shard) and (only is None or s in only)}
@@ -473,7 +506,8 @@ def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limit
     staging = tempfile.mkdtemp(prefix="nnbook-runtime-") if sandbox == "bwrap" else None
     try:
         runtime = stage_runtime(staging) if staging else None
-        run = lambda s: grade_student(s, subs[s], exercises, limits, secret, sandbox, runtime)  # noqa: E731
+        run = lambda s: grade_student(s, subs[s], exercises, limits, secret, sandbox, runtime,  # noqa: E731
+                                      partial_credit)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {s: pool.submit(run, s) for s in subs}
             reports = {s: futures[s].result() for s in sorted(futures)}

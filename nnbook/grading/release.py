@@ -5,7 +5,8 @@ For every chapter notebook (``*.ipynb`` under the book folder, outside
 cells removed, outputs and execution counts cleared, and widget state and
 execution timings dropped. ``manifest.json`` lists, per chapter, the
 exercises found in its starter cells. Output is deterministic: JSON with
-sorted keys, the files in sorted order.
+sorted keys, the files in sorted order. An instructor's own assignment is
+released by :func:`nnbook.grading.assignment.release_assignment`.
 """
 from __future__ import annotations
 

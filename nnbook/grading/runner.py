@@ -19,6 +19,9 @@ runner itself never runs student code:
    grandchild forked from the child, under its own CPU limit
    (``RLIMIT_CPU``) and wall deadline, so a loop in one answer costs that
    exercise only. Outputs are plain ``.npy`` files (``allow_pickle=False``).
+   An assignment's question comes described in the job (its answer's name,
+   kind and output: :meth:`nnbook.assignments.Question.runner_spec`), never
+   with its reference answer.
 5. Records come back to the runner as JSON lines through a pipe (bounded);
    after every notebook the runner writes ``status.json`` and the outputs,
    as one zip archive, to ``FD``.
@@ -42,6 +45,7 @@ import zipfile
 
 import numpy as np
 
+from ..assignments import Question
 from ..exercises.checking import (call_answer, describe_exception, forbidden_calls, is_blank, normalize_choice,
                                   refused_warning, unchanged_bug)
 from ..exercises.compare import plain_copy, scalar_problem, type_problem
@@ -144,15 +148,20 @@ def _load_args(case: dict) -> tuple:
 
 
 def evaluate_function(ex, fn, cases: list) -> dict:
-    if not callable(fn):
+    """Run ``fn`` on each case and save its outputs; an assignment's value question is its own one output."""
+    value = ex.kind == "value"
+    if not value and not callable(fn):
         return {"state": "invalid", "reason": f"{ex.answer_name} should be a function, got {type(fn).__name__}"}
     if unchanged_bug(ex, fn):
         return {"state": "not_attempted", "reason": f"{ex.answer_name} is still the buggy original"}
     results, warned = [], []
     os.makedirs(os.path.join("outputs", ex.id), exist_ok=True)
     for k, case in enumerate(cases):
-        with forbidden_calls(ex):
-            out, err, warns = call_answer(fn, _load_args(case))
+        if value:
+            out, err, warns = fn, None, []
+        else:
+            with forbidden_calls(ex):
+                out, err, warns = call_answer(fn, _load_args(case))
         warned += [w for w in warns if w not in warned][: 3 - len(warned)]
         if err is not None:
             if k == 0 and isinstance(err, NotImplementedError):
@@ -175,8 +184,8 @@ def evaluate_function(ex, fn, cases: list) -> dict:
 
 
 def evaluate(spec: dict, ns: dict) -> dict:
-    """The record of one exercise whose answer is bound in ``ns``."""
-    ex = exercise(spec["id"])
+    """The record of one exercise (or an assignment's question) whose answer is bound in ``ns``."""
+    ex = Question.from_runner_spec(spec["id"], spec["question"]) if "question" in spec else exercise(spec["id"])
     if ex.answer_name not in ns:
         return {"state": "missing", "reason": f"{ex.answer_name} is not defined"}
     answer = ns[ex.answer_name]
