@@ -267,10 +267,12 @@ def _end_cell_processes() -> None:
                 os.kill(int(entry), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+    deadline = time.monotonic() + 5      # reap them, so that they no longer count against the process cap
     try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    except ChildProcessError:
+        while time.monotonic() < deadline:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.01)
+    except ChildProcessError:           # no child left
         pass
 
 
