@@ -36,7 +36,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-__all__ = ["details", "write_details", "read_details", "merge_details", "canvas_csv", "moodle_csv", "read_roster", "class_report_html"]
+__all__ = ["details", "details_text", "read_details", "merge_details", "canvas_csv", "moodle_csv", "read_roster", "class_report_html"]
 
 ROSTER_FIELDS = ("name", "canvas_id", "sis_user_id", "sis_login_id", "section", "username", "email")
 
@@ -63,9 +63,9 @@ def details(reports) -> dict:
     return {"students": students}
 
 
-def write_details(reports, path) -> None:
-    Path(path).write_text(json.dumps(details(reports), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
+def details_text(summary: dict) -> str:
+    """``details.json`` as written: sorted keys, one space indents, UTF-8 names kept."""
+    return json.dumps(summary, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def read_details(results) -> dict:
@@ -216,6 +216,5 @@ def merge_details(gradebooks, out):
                 raise ValueError(f"{student!r} has different details in two parts ({path})")
             merged[student] = rec
     target = Path(out).parent / "details.json"
-    target.write_text(json.dumps({"students": dict(sorted(merged.items()))}, indent=1, sort_keys=True,
-                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    target.write_text(details_text({"students": dict(sorted(merged.items()))}), encoding="utf-8")
     return target

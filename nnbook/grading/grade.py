@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -37,8 +36,8 @@ from ..assignments import Question
 from ..exercises import all_exercises
 from ..exercises.checking import expected_output
 from ..exercises.compare import compare, fmt_value
-from .export import details, read_details
-from .notebook import MAX_NOTEBOOK_BYTES
+from .export import details, details_text, read_details
+from .notebook import MAX_NOTEBOOK_BYTES, read_plain_file
 from .report import (ExerciseGrade, StudentReport, feedback_filename, feedback_markdown, gradebook_text,
                      read_gradebook, replace_rows, report_rows)
 from .sandbox import JOB, RUNTIME as RUNTIME_PATH, SCRATCH, Limits, bwrap_argv, child_env, run_limited, stage_runtime
@@ -189,19 +188,6 @@ def _score(ex, rec, cases, outputs: dict, end, partial: bool = False) -> Exercis
                  names, points)
 
 
-def _read_plain_file(path: str, limit: int):
-    """The bytes of a regular file, or None: no symlink, FIFO or device, at most ``limit`` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        return f.read(limit + 1)[:limit]
-
-
 def _compare_output(ex, case, data):
     if data is None:
         return "no output was produced (or it was too large)"
@@ -221,7 +207,7 @@ def read_results(path: str):
     missing, oversized or malformed archive gives an empty status and a
     ``problem`` in plain words, never an exception.
     """
-    data = _read_plain_file(path, MAX_RESULT_BYTES)
+    data = read_plain_file(path, MAX_RESULT_BYTES)
     if not data:
         return {}, {}, "no results came back from the sandbox"
     try:
@@ -333,7 +319,7 @@ def submitted_chapters(notebooks: list) -> set:
         stem = re.sub(r"^\d+[_-]", "", p.stem)
         if stem in CHAPTERS:
             found.add(stem)
-        data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
+        data = read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
         cells, _ = read_notebook(data or b"")
         for cell in cells:
             ex_id, _ = cell_role(cell)
@@ -346,7 +332,7 @@ def _write_job(wd: Path, student: str, notebooks: list, exercises: list, limits:
     """The job folder: notebook copies, input cases and ``job.json``; returns the cases by exercise id."""
     nbs = []
     for k, p in enumerate(notebooks):
-        data = _read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
+        data = read_plain_file(str(p), MAX_NOTEBOOK_BYTES)
         if data is None:
             report.notes.append(f"`{_text(p.name)}` is not a regular file of at most {MAX_NOTEBOOK_BYTES} bytes")
         (wd / f"nb{k}.ipynb").write_bytes(data or b"")
@@ -531,7 +517,7 @@ def grade(submissions, out, *, jobs: int = 1, shard=None, limits: Limits = Limit
         if (out / "details.json").exists():
             old = read_details(out)["students"]
             summary = {"students": dict(sorted({**old, **summary["students"]}.items()))}
-    _atomic_write(out / "details.json", json.dumps(summary, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    _atomic_write(out / "details.json", details_text(summary))
     _atomic_write(out / "gradebook.csv", gradebook_text(rows))
     _print_summary(reports, wall, jobs, shard)
     return reports

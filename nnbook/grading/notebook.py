@@ -7,9 +7,11 @@ the cells it could recover and a list of problems in plain words.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 
-__all__ = ["read_notebook", "cell_source", "cell_role", "strip_magics", "MAX_NOTEBOOK_BYTES"]
+__all__ = ["read_notebook", "read_plain_file", "cell_source", "cell_role", "strip_magics", "MAX_NOTEBOOK_BYTES"]
 
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_CELLS = 5_000
@@ -40,6 +42,19 @@ def _salvage_cells(text: str) -> list:
             break
         m = _CELL_START.search(text, end)
     return cells
+
+
+def read_plain_file(path: str, limit: int):
+    """The bytes of a regular file, or None: no symlink, FIFO or device, at most ``limit`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return f.read(limit + 1)[:limit]
 
 
 def read_notebook(data: bytes):

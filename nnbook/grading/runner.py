@@ -37,7 +37,6 @@ import os
 import resource
 import select
 import signal
-import stat
 import sys
 import time
 import types
@@ -50,7 +49,7 @@ from ..exercises.checking import (call_answer, describe_exception, forbidden_cal
                                   refused_warning, unchanged_bug)
 from ..exercises.compare import plain_copy, scalar_problem, type_problem
 from ..exercises.core import GRADING_ENV, exercise
-from .notebook import cell_role, cell_source, read_notebook, strip_magics
+from .notebook import cell_role, cell_source, read_notebook, read_plain_file, strip_magics
 
 BLOCKED = "nnbook.exercises.solutions"
 SKIPPED_ROLES = ("check", "solution", "hidden")
@@ -208,7 +207,9 @@ def _send(fd: int, **message) -> None:
 
 
 def _wait(pid: int, fd: int, deadline: float):
-    """Read ``fd`` until ``pid`` ends (or ``deadline``: then kill it); return (bytes, exit status, timed out).
+    """Read ``fd`` until ``pid`` ends (or ``deadline``: then kill it).
+
+    Returns (bytes, exit status, timed out, CPU seconds of ``pid`` itself).
 
     The end of the child, not the end of the pipe, stops the reading: a
     process the student started may hold the pipe open long after.
@@ -243,10 +244,10 @@ def _wait(pid: int, fd: int, deadline: float):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     drain()
     os.close(fd)
-    return b"".join(chunks), status, timed_out
+    return b"".join(chunks), status, timed_out, usage.ru_utime + usage.ru_stime
 
 
 def _session_of(pid: int):
@@ -257,16 +258,23 @@ def _session_of(pid: int):
         return None
 
 
-def _end_cell_processes() -> None:
-    """In the notebook's child, before its answers are evaluated: end the processes its cells started."""
-    keep = {1, os.getpid(), os.getppid()}
+def _kill_processes(keep: set, session=None) -> None:
+    """SIGKILL every process but ``keep``: all of them in the bwrap sandbox (its own PID namespace,
+    where 1 is bubblewrap's init), elsewhere only those of ``session``."""
     in_sandbox = os.environ.get("NNBOOK_SANDBOX") == "bwrap"
+    if not in_sandbox and session is None:
+        return
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in keep and (in_sandbox or _session_of(int(entry)) == os.getpid()):
+        if entry.isdigit() and int(entry) not in keep and (in_sandbox or _session_of(int(entry)) == session):
             try:
                 os.kill(int(entry), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+def _end_cell_processes() -> None:
+    """In the notebook's child, before its answers are evaluated: end the processes its cells started."""
+    _kill_processes({1, os.getpid(), os.getppid()}, session=os.getpid())
     deadline = time.monotonic() + 5      # reap them, so that they no longer count against the process cap
     try:
         while time.monotonic() < deadline:
@@ -282,13 +290,7 @@ def _kill_strays(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    if os.environ.get("NNBOOK_SANDBOX") == "bwrap":   # its own PID namespace: 1 is bubblewrap's init
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in (1, os.getpid()):
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+    _kill_processes({1, os.getpid()})
 
 
 def _messages(data: bytes) -> list:
@@ -305,16 +307,14 @@ def _messages(data: bytes) -> list:
     return out
 
 
-def _end_of(status: int, timed_out: bool, cpu_s: float) -> tuple:
-    """(state, reason) for a child that did not finish normally."""
+def _end_of(status: int, timed_out: bool, cpu_s: float, used: float = 0.0) -> tuple:
+    """(state, reason) for a child that did not finish normally; ``used`` is its own CPU time."""
     if timed_out:
         return "timeout", "ran out of wall-clock time"
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_s:
-            used = resource.getrusage(resource.RUSAGE_CHILDREN)
-            return ("timeout", f"ran out of CPU time (limit {cpu_s:g} s)") if sig == signal.SIGXCPU or \
-                used.ru_utime + used.ru_stime >= cpu_s - 0.5 else ("crashed", "was killed by signal SIGKILL")
+        if cpu_s and (sig == signal.SIGXCPU or (sig == signal.SIGKILL and used >= cpu_s - 0.5)):
+            return "timeout", f"ran out of CPU time (limit {cpu_s:g} s)"
         try:
             name = signal.Signals(sig).name
         except ValueError:
@@ -350,11 +350,11 @@ def evaluate_forked(spec: dict, ns: dict, limits: dict) -> dict:
         finally:
             _real_exit(0)
     os.close(w)
-    data, status, timed_out = _wait(pid, r, time.monotonic() + float(limits["exercise_wall_s"]))
+    data, status, timed_out, used = _wait(pid, r, time.monotonic() + float(limits["exercise_wall_s"]))
     records = [m["record"] for m in _messages(data) if isinstance(m.get("record"), dict)]
     if records and not timed_out:
         return records[-1]
-    state, why = _end_of(status, timed_out, cpu)
+    state, why = _end_of(status, timed_out, cpu, used)
     return {"state": state, "reason": f"the answer {why} while it was evaluated"}
 
 
@@ -398,7 +398,7 @@ class Results:
             for ex_id in sorted(self.data["exercises"]):
                 folder = os.path.join("outputs", ex_id)
                 for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-                    data = _read_regular(os.path.join(folder, name), MAX_OUTPUT_BYTES)
+                    data = read_plain_file(os.path.join(folder, name), MAX_OUTPUT_BYTES)
                     if data is not None and total + len(data) <= MAX_OUTPUTS_BYTES:
                         z.writestr(f"outputs/{ex_id}/{name}", data)
                         total += len(data)
@@ -408,16 +408,6 @@ class Results:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view):]
-
-
-def _read_regular(path: str, limit: int):
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        return f.read(limit + 1) if stat.S_ISREG(info.st_mode) and info.st_size <= limit else None
 
 
 def _starters(notebooks: list) -> dict:
@@ -478,7 +468,7 @@ def main(argv=None) -> None:
         os.close(w)
         n_code = sum(c.get("cell_type") == "code" for c in cells)
         deadline = n_code * float(limits["cell_wall_s"]) + len(assigned[k]) * float(limits["exercise_wall_s"]) + 30
-        data, status, timed_out = _wait(pid, r, time.monotonic() + deadline)
+        data, status, timed_out, _ = _wait(pid, r, time.monotonic() + deadline)
         _kill_strays(pid)
         progress = spec["name"]
         for msg in _messages(data):
