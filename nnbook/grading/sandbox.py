@@ -257,9 +257,9 @@ def bwrap_argv(*, runtime: str, jobdir: str, limits: Limits, env: dict, result_f
                  "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/alternatives", "/etc/localtime",
                  "/etc/mime.types", "/etc/ssl/certs"):
         argv += ["--ro-bind-try", path, path]
-    for root in _python_roots():
-        argv += ["--ro-bind", root, root]
     roots = _python_roots()
+    for root in roots:
+        argv += ["--ro-bind", root, root]
     for copy in _installed_copies():
         if any(copy == r or copy.startswith(r + os.sep) for r in roots):
             argv += ["--tmpfs", copy]            # an installed nnbook (with its solutions) becomes an empty folder

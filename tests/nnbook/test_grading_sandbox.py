@@ -28,7 +28,8 @@ from nnbook.grading.grade import find_submissions, grade, read_results  # noqa: 
 from nnbook.grading.report import feedback_filename, read_gradebook  # noqa: E402
 from nnbook.grading.sandbox import Limits, bwrap_problem  # noqa: E402
 
-pytestmark = pytest.mark.skipif(bwrap_problem() is not None, reason=f"bubblewrap is needed: {bwrap_problem()}")
+BWRAP_PROBLEM = bwrap_problem()
+pytestmark = pytest.mark.skipif(BWRAP_PROBLEM is not None, reason=f"bubblewrap is needed: {BWRAP_PROBLEM}")
 
 IDS = [ex.id for ex in all_exercises("neuron")]
 LIMITS = Limits(cpu_s=5, wall_s=120, mem_mb=2048, file_mb=64)
