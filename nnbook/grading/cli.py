@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--sandbox", choices=SANDBOXES, default="bwrap",
                    help="bwrap (default): an operating-system sandbox per submission; process: a limited process "
                         "only, which cannot hide the solutions or other submissions (see the README)")
-    g.add_argument("--cells", choices=("all", "starters"), default="all",
-                   help="run all code cells of each notebook (default), or only the exercises' starter cells "
-                        "(much faster; answers must not depend on other cells)")
+    g.add_argument("--cells", choices=("needed", "all", "starters"), default="needed",
+                   help="run the code cells the exercises' answers can depend on (default: the starter cells "
+                        "and every cell that defines a name they read), every code cell, or only the starter cells")
     g.add_argument("--only", help="comma-separated students to grade again; their rows in OUT/gradebook.csv are replaced")
     g.add_argument("--seed", default=os.environ.get("NNBOOK_SEED", "nnbook"),
                    help="secret seed of the hidden cases (default: $NNBOOK_SEED)")

@@ -136,3 +136,89 @@ def strip_magics(src: str):
         else:
             out.append(line)
     return "\n".join(out), None
+
+
+def _names(src: str):
+    """``(defined, used, calls_on)`` of a cell: the module-level names it binds, the module-level
+    names it reads (inside its functions too, since an answer reads its globals when it is called;
+    a function's own parameters and locals are not counted), and the root names of its top-level
+    bare calls such as ``torch.manual_seed(0)``. ``None`` when the cell cannot be parsed or binds
+    names it does not spell (``from m import *``, ``exec``, ``globals()``)."""
+    import ast
+    import symtable
+    try:
+        tree = ast.parse(src)
+        table = symtable.symtable(src, "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    defined, used, calls_on = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return None
+
+    def visit(t, top):
+        for sym in t.get_symbols():
+            name = sym.get_name()
+            if top:
+                if sym.is_assigned() or sym.is_imported() or sym.is_namespace():
+                    defined.add(name)
+                if sym.is_referenced():
+                    used.add(name)
+            elif sym.is_global():
+                if sym.is_referenced():
+                    used.add(name)
+                if sym.is_declared_global() and sym.is_assigned():
+                    defined.add(name)
+        for child in t.get_children():
+            visit(child, False)
+    visit(table, True)
+    if {"globals", "exec", "eval", "vars", "__import__"} & used:
+        return None
+
+    def bare_calls(stmts):
+        for st in stmts:
+            if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call):
+                root = st.value.func
+                while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                if isinstance(root, ast.Name):
+                    calls_on.add(root.id)
+            elif not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for field in ("body", "orelse", "finalbody"):
+                    inner = getattr(st, field, None)
+                    if isinstance(inner, list):
+                        bare_calls(s for s in inner if isinstance(s, ast.stmt))
+                for h in getattr(st, "handlers", []) or []:
+                    bare_calls(h.body)
+    bare_calls(tree.body)
+    return defined, used, calls_on
+
+def needed_cells(sources: list, starters: list) -> list:
+    """Which of a notebook's code cells an exercise's answers can depend on.
+
+    ``sources[k]`` is the plain Python of code cell ``k`` (``None`` for a cell that is not run);
+    ``starters`` are the indices of the exercises' starter cells. A cell is needed when it is a
+    starter, when it binds a name a needed cell reads (wherever it stands: answers are evaluated
+    after every cell has run), when it is a bare call on a name a needed cell binds (``torch.manual_seed(0)``,
+    ``torch.set_default_dtype(...)``), or when its names cannot be read from its text (a star
+    import, ``exec``, a cell that does not parse); the result is the needed indices in order.
+    """
+    info = {k: _names(src) for k, src in enumerate(sources) if src is not None}
+    needed = {k for k in starters if k in info}
+    needed |= {k for k, names in info.items() if names is None}
+    changed = True
+    while changed:
+        changed = False
+        wanted, held = set(), set()        # names the needed cells read; names they bind
+        for k in needed:
+            if info[k] is not None:
+                wanted |= info[k][1] - info[k][0]     # a name the cell binds itself is not asked of others
+                held |= info[k][0]
+        for k, names in info.items():
+            if k in needed or names is None:
+                continue
+            defined, _, calls_on = names
+            if defined & wanted or calls_on & wanted & held:
+                needed.add(k)
+                changed = True
+    return sorted(needed)

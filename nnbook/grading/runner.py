@@ -49,7 +49,7 @@ from ..exercises.checking import (call_answer, describe_exception, forbidden_cal
                                   refused_warning, unchanged_bug)
 from ..exercises.compare import plain_copy, scalar_problem, type_problem
 from ..exercises.core import GRADING_ENV, exercise
-from .notebook import cell_role, cell_source, read_notebook, read_plain_file, strip_magics
+from .notebook import cell_role, cell_source, needed_cells, read_notebook, read_plain_file, strip_magics
 
 BLOCKED = "nnbook.exercises.solutions"
 SKIPPED_ROLES = ("check", "solution", "hidden")
@@ -363,16 +363,23 @@ def run_notebook(spec: dict, cells: list, exercises: list, limits: dict, w: int)
     module = types.ModuleType("__main__")
     sys.modules["__main__"] = module
     ns = module.__dict__
+    runnable = []                                   # (cell number, plain Python, role)
     for i, cell in enumerate(cells, start=1):
         ex_id, role = cell_role(cell)
         if cell.get("cell_type") != "code" or role in SKIPPED_ROLES:
-            continue
-        if limits.get("cells") == "starters" and role != "starter":
             continue
         src, reason = strip_magics(cell_source(cell))
         if reason:
             _send(w, skipped=[i, reason])
             continue
+        runnable.append((i, src, role))
+    mode = limits.get("cells", "all")
+    if mode == "starters":
+        runnable = [c for c in runnable if c[2] == "starter"]
+    elif mode == "needed":
+        keep = needed_cells([c[1] for c in runnable], [k for k, c in enumerate(runnable) if c[2] == "starter"])
+        runnable = [runnable[k] for k in keep]
+    for i, src, _ in runnable:
         _send(w, progress=f"cell {i} of {spec['name']}")
         error = run_cell(src, ns, f"<cell {i}>", float(limits["cell_cpu_s"]), float(limits["cell_wall_s"]))
         if error:

@@ -65,7 +65,7 @@ class Limits:
     wall_s: float = 900.0
     mem_mb: int = 2048
     file_mb: int = 256      # the largest file, and the scratch space of the bwrap sandbox
-    cells: str = "all"      # "all" code cells of a notebook, or only its exercises' "starters"
+    cells: str = "needed"   # the cells the exercises' answers can depend on ("needed"), "all", or "starters"
     max_processes: int = 256  # processes and threads of one submission, where a pids cgroup can be made
 
     def describe(self) -> str:

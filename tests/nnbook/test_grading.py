@@ -28,7 +28,7 @@ from nnbook.grading.report import read_gradebook  # noqa: E402
 from nnbook.grading.sandbox import Limits  # noqa: E402
 
 IDS = [ex.id for ex in all_exercises("neuron")]
-LIMITS = Limits(cpu_s=3, wall_s=120, mem_mb=2048)
+LIMITS = Limits(cpu_s=3, wall_s=120, mem_mb=2048, cells="all")   # every cell runs: the attacks in extra cells too
 C, I, E, N, M, T, X = "correct", "incorrect", "error", "not_attempted", "missing", "timeout", "crashed"
 
 GOOD = {
@@ -311,7 +311,7 @@ def test_gradebook_is_byte_identical_on_a_serial_sharded_second_run(graded, tmp_
     for k in (1, 2):
         part = tmp_path / f"shard{k}"
         assert main(["grade", str(base / "subs"), "--out", str(part), "--jobs", "1", "--shard", f"{k}/2",
-                     "--timeout", "120", "--cpu", "3", "--seed", "s3cret", "--chapters", "neuron"]) == 0
+                     "--timeout", "120", "--cpu", "3", "--seed", "s3cret", "--chapters", "neuron", "--cells", "all"]) == 0
         students = {row[0] for row in read_gradebook(part / "gradebook.csv")}
         assert students and all(in_shard(s, (k, 2)) for s in students)
         for p in (part / "feedback").iterdir():  # feedback: byte-identical to run A's
@@ -394,3 +394,42 @@ def test_grader_prints_a_wrong_value_answer_as_given_not_rounded():
     graded = _score(ex, {"state": "evaluated", "value": 1482.5}, [], {}, None)
     assert graded.status == "incorrect"
     assert "1482.5 is not the right value" in graded.detail, graded.detail
+
+
+# --------------------------------------------------------------------------- the default: only the cells answers need
+
+def test_needed_cells_follow_the_names_answers_read():
+    from nnbook.grading.notebook import needed_cells
+    sources = ["import numpy as np\nimport torch",                  # 0: read by the answer (np)
+               "import time\ntime.sleep(5)\nslow = 1",               # 1: nobody reads `slow`
+               "SCALE = 2.0\nz = np.ones(3)",                         # 2: SCALE is read inside the answer
+               "torch.manual_seed(0)\nnp.random.seed(0)",            # 3: a bare call on np, which cell 0 binds
+               "def answer(z):\n    return np.tanh(z) * SCALE\n",    # 4: the starter; z is its own parameter
+               "print(slow)",                                         # 5: reads, binds nothing
+               None,                                                  # 6: a skipped cell
+               "def helper(v):\n    return v + OFFSET\nOFFSET = 1",   # 7: binds and reads its own name
+               "def f(x):\n    return helper(x)\n"]                    # 8: a second starter, helper after it
+    assert needed_cells(sources, [4, 8]) == [0, 2, 3, 4, 7, 8]
+    assert needed_cells(sources + ["from os import *"], [4]) == [0, 2, 3, 4, 9]   # names it cannot read: kept
+    assert needed_cells(["x = 1", "def g():\n    global x\n    x = 2", "def a():\n    return x"], [2]) == [0, 1, 2]
+    assert needed_cells(["x = 1", "exec('y = 2')", "def a():\n    return y"], [2]) == [1, 2]
+
+
+def test_default_mode_runs_the_helper_cells_an_answer_needs_and_skips_the_rest(released, tmp_path):
+    student_nb = json.loads((released / "02_neuron.ipynb").read_text())
+    helper = ("import numpy as np\n\ndef squash(z):\n    return 1 / (1 + np.exp(-z))\n")
+    answers = {**GOOD, "neuron.ex1": "def neuron_output(x, w, b):\n    return squash(np.dot(w, x) + b)\n",
+               "neuron.ex3": "n_params = INPUTS * 16 + 16\n"}
+    slow = "import time\nfor _ in range(10**9):\n    pass\nunused = 1"        # costs seconds of CPU; nobody reads it
+    # INPUTS is read at the top level, so it comes first; squash only inside a function, so it may come last
+    nb = _edit(student_nb, answers, [(2, "INPUTS = 784"), (3, slow), (len(student_nb["cells"]) + 2, helper)])
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "ann.ipynb").write_text(_text(nb))
+    for cells in ("needed", "all"):
+        start = time.monotonic()
+        grade(tmp_path / "subs", tmp_path / cells, limits=Limits(cpu_s=2, wall_s=120, mem_mb=2048, cells=cells),
+              secret="k", chapters=("neuron",))
+        rows = read_gradebook(tmp_path / cells / "gradebook.csv")
+        assert [r[4] for r in rows] == [C] * 5, (cells, rows)
+        feedback = "".join(p.read_text() for p in (tmp_path / cells / "feedback").iterdir())
+        assert ("ran out of CPU time" in feedback) == (cells == "all"), (cells, feedback)   # the slow cell ran only in "all"

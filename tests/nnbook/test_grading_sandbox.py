@@ -32,7 +32,7 @@ BWRAP_PROBLEM = bwrap_problem()
 pytestmark = pytest.mark.skipif(BWRAP_PROBLEM is not None, reason=f"bubblewrap is needed: {BWRAP_PROBLEM}")
 
 IDS = [ex.id for ex in all_exercises("neuron")]
-LIMITS = Limits(cpu_s=5, wall_s=120, mem_mb=2048, file_mb=64)
+LIMITS = Limits(cpu_s=5, wall_s=120, mem_mb=2048, file_mb=64, cells="all")   # every cell runs: the attacks in extra cells too
 SECRET = "s3cret-seed-xyz"
 GOOD = {
     "neuron.ex1": "import numpy as np\ndef neuron_output(x, w, b):\n    return 1 / (1 + np.exp(-(np.dot(w, x) + b)))\n",
