@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: book test execute lab bench clean env
+.PHONY: book test execute lab bench clean env translations
 
 # On two cores, multithreaded BLAS inside several kernels at once (pytest -n 2,
 # nbval) oversubscribes the CPU and slows small matrix products a hundredfold:
@@ -34,10 +34,17 @@ $(ASSETS): assets/package.json assets/package-lock.json
 	npm ci --prefix assets --no-audit --no-fund --loglevel=error
 	@touch $(ASSETS)
 
-## Build the HTML book into _build/html (warnings are errors).
+## Build the HTML book into _build/html, and its Chinese edition into _build/html/zh
+## (warnings are errors).
 book: $(STAMP) $(ASSETS)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
-	@echo "The book is at: $(CURDIR)/_build/html/index.html"
+	$(BIN)/python scripts/build_translation.py zh_CN
+	@echo "The book is at: $(CURDIR)/_build/html/index.html (中文版: $(CURDIR)/_build/html/zh/index.html)"
+
+## After editing the English text: refresh the Chinese catalogues in locale/zh_CN
+## (changed messages become fuzzy, new ones untranslated; the tests list them).
+translations: $(STAMP)
+	$(BIN)/python scripts/build_translation.py --update zh_CN
 
 ## Run every test: nnlib's and nnbook's unit tests, nbval over every notebook in book/,
 ## and the browser test when Chromium is installed and the book is built.

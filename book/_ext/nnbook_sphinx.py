@@ -25,6 +25,29 @@ MATHJAX_SRC = ROOT / "assets" / "node_modules" / "mathjax" / "es5"
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "a11y", "ui", "adaptors"]
 MAX_FRAMES = 60  # frames per experiment: one numeric control gets up to 25 values, two share the budget
 FRAME_DPI = 80  # the frames are shown at the width of the text column
+#: The editions: English at the root of _build/html, each translation in a folder of its own
+#: (``make book`` builds them all; ``scripts/build_translation.py`` builds one translation).
+#: The title and the search box's text are configuration, not document text, so gettext does
+#: not translate them: they are given here (tests check the title against the index catalogue).
+EDITIONS = {
+    "en": {"folder": "", "name": "English", "hreflang": "en",
+           "title": "Neural Networks, Interactively", "search": "Search this book...",
+           "frames_note": "Frames computed when the book was built; other settings are fixed ({fixed}). "
+                          "Open the notebook in Colab or Jupyter (rocket icon above) to move every control live.",
+           "switch": "Read this page in English", "languages": "Languages"},
+    "zh_CN": {"folder": "zh", "name": "中文", "hreflang": "zh-CN",
+              "title": "神经网络：交互式讲解", "search": "搜索本书……",
+              "frames_note": "这些帧在构建本书时计算；其余设置固定为（{fixed}）。"
+                             "在 Colab 或 Jupyter 中打开笔记本（上方的火箭图标），即可实时调节每个控件。",
+              "switch": "阅读本页的中文版", "languages": "语言"},
+}
+
+
+def edition(config) -> str:
+    lang = getattr(config, "language", None) or "en"
+    return lang if lang in EDITIONS else "en"
+
+
 PLACEHOLDER = re.compile(
     r'<div class="nnbook-experiment" data-experiment="([^"]+)" data-params="([^"]*)">.*?</div>', re.S)
 
@@ -112,7 +135,7 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     }
 
 
-def static_html(name: str, spec: dict, prefix: str) -> str:
+def static_html(name: str, spec: dict, prefix: str, lang: str = "en") -> str:
     rows = []
     for i, c in enumerate(spec["controls"]):
         rows.append(
@@ -129,9 +152,8 @@ def static_html(name: str, spec: dict, prefix: str) -> str:
         f'<div class="nnbook-controls">{"".join(rows)}</div>'
         f'<img src="{prefix}_static/experiments/{name}/{spec["frames"][first]}" alt="{html.escape(spec["title"])}" '
         'style="max-width:100%;height:auto">'
-        f'<p class="nnbook-note" style="font-size:0.85em;opacity:0.8">Frames computed when the book was built; other settings are fixed '
-        f'({html.escape(fixed)}). Open the notebook in Colab or Jupyter (rocket icon above) '
-        'to move every control live.</p></div>'
+        f'<p class="nnbook-note" style="font-size:0.85em;opacity:0.8">'
+        f'{EDITIONS[lang]["frames_note"].format(fixed=html.escape(fixed))}</p></div>'
     )
 
 
@@ -142,6 +164,15 @@ def build_finished(app, exception) -> None:
     copy_mathjax(outdir)
     (outdir / "_static" / "nnbook-experiments.js").write_text(SCRIPT)
     cache: dict = {}
+    lang = edition(app.config)
+    # A translation shows the English edition's frames (code, outputs and figures are shared, not
+    # copied) when that edition is built beside it; each spec is stored next to its frames.
+    home = outdir.parent if lang != "en" and EDITIONS[lang]["folder"] == outdir.name else outdir
+    shared = "../" if home != outdir else ""
+    for source in sorted((outdir / "_sources").rglob("*.ipynb")) if lang != "en" else []:
+        path = translated_notebook(source.relative_to(outdir / "_sources").with_suffix("").as_posix(), lang)
+        if path:
+            shutil.copyfile(ROOT / path, source)
     for page in sorted(outdir.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         if "nnbook-experiment" not in text:
@@ -152,17 +183,85 @@ def build_finished(app, exception) -> None:
             name, params = match.group(1), json.loads(html.unescape(match.group(2)))
             key = (name, json.dumps(params, sort_keys=True))
             if key not in cache:
-                cache[key] = render_frames(name, params, outdir)
-            return static_html(name, cache[key], prefix)
+                stored = home / "_static" / "experiments" / name / "spec.json"
+                spec = json.loads(stored.read_text()) if shared and stored.exists() else None
+                if spec is None or spec.get("params") != key[1]:
+                    spec = dict(render_frames(name, params, home), params=key[1])
+                    stored.write_text(json.dumps(spec))
+                cache[key] = spec
+            return static_html(name, cache[key], prefix + shared, lang)
 
         new = PLACEHOLDER.sub(replace, text)
-        new = new.replace("</body>", f'<script src="{prefix}_static/nnbook-experiments.js"></script></body>', 1)
+        script = f'<script src="{prefix}_static/nnbook-experiments.js"></script>'
+        if script not in new:   # a page an incremental build left as it was already has it
+            new = new.replace("</body>", script + "</body>", 1)
         page.write_text(new, encoding="utf-8")
 
 
 def set_theme_defaults(app, config) -> None:
-    """A definite colour mode: the theme logs a console error when it has none."""
+    """A definite colour mode (the theme logs a console error when it has none); a translation's
+    title and search box text."""
     config.html_context.setdefault("default_mode", "auto")
+    lang = edition(config)
+    if lang != "en":
+        config.html_title = EDITIONS[lang]["title"]
+        config.html_theme_options = dict(config.html_theme_options, search_bar_text=EDITIONS[lang]["search"])
+
+
+def edition_link(pagename: str, here: str, there: str) -> str:
+    """The relative address of ``pagename`` in edition ``there``, from the same page in ``here``."""
+    up = "../" * pagename.count("/") + ("../" if EDITIONS[here]["folder"] else "")
+    folder = EDITIONS[there]["folder"]
+    return f"{up}{folder + '/' if folder else ''}{pagename}.html"
+
+
+def language_switch(app, pagename, templatename, context, doctree) -> None:
+    """Every page links to the same page in the other editions, above its text and in its head."""
+    if "body" not in context:
+        return
+    here = edition(app.config)
+    links, alternates = [], []
+    for lang, info in EDITIONS.items():
+        href = edition_link(pagename, here, lang)
+        alternates.append(f'<link rel="alternate" hreflang="{info["hreflang"]}" href="{href}" />')
+        if lang != here:
+            links.append(f'<a href="{href}" hreflang="{info["hreflang"]}" lang="{info["hreflang"]}" '
+                         f'title="{html.escape(info["switch"])}">{html.escape(info["name"])}</a>')
+    context["metatags"] = context.get("metatags", "") + "\n".join(alternates)
+    context["body"] = (f'<nav class="nnbook-language" aria-label="{html.escape(EDITIONS[here]["languages"])}" '
+                       f'style="float:right;font-size:0.9em">{" · ".join(links)}</nav>\n' + context["body"])
+
+
+def translated_notebook(pagename: str, lang: str) -> str | None:
+    """The repository path of a page's notebook in edition ``lang`` (``book/zh/02_neuron.ipynb``), if it exists."""
+    folder = EDITIONS[lang]["folder"]
+    if not folder or "/" not in pagename:
+        return None
+    head, name = pagename.rsplit("/", 1)
+    path = f"{head}/{folder}/{name}.ipynb"
+    return path if (ROOT / path).exists() else None
+
+
+def launch_translated_notebooks(app, pagename, templatename, context, doctree) -> None:
+    """A translation's launch buttons (Colab, Binder) open its own notebook, generated from the
+    English one by ``scripts/translate_notebooks.py``; its download button (``_sources``) gives
+    that notebook too (copied by :func:`build_finished`)."""
+    path = translated_notebook(pagename, edition(app.config))
+    if path is None:
+        return
+    english = f"{pagename}.ipynb"
+
+    def rewrite(item):
+        if isinstance(item, dict):
+            url = item.get("url")
+            if isinstance(url, str) and url.startswith("http") and english in url:   # Colab, Binder, the repository
+                item["url"] = url.replace(english, path)
+            for value in item.values():
+                rewrite(value)
+        elif isinstance(item, list):
+            for value in item:
+                rewrite(value)
+    rewrite(context.get("header_buttons", []))
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -181,5 +280,7 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", dedupe_scripts)
+    app.connect("html-page-context", language_switch)
+    app.connect("html-page-context", launch_translated_notebooks, priority=600)   # after the theme's buttons
     app.connect("build-finished", build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -39,6 +40,28 @@ def toc_pages() -> list[str]:
 
 def notebook_pages() -> list[str]:
     return [f for f in toc_pages() if (ROOT / f"{f}.ipynb").exists()]
+
+
+#: The editions under _build/html: English at the root, Chinese in zh/ (``make book`` builds both).
+EDITIONS = {"": "en", "zh/": "zh-CN"}
+
+
+def edition_notebook(edition: str, doc: str) -> str:
+    """The notebook a page's launch buttons open: the Chinese one for a Chinese page, where it exists."""
+    head, name = doc.rsplit("/", 1)
+    translated = f"{head}/zh/{name}.ipynb"
+    return translated if edition == "zh/" and (ROOT / translated).exists() else f"{doc}.ipynb"
+
+
+def platform_fonts(page, selector: str) -> list[str]:
+    """The fonts Chromium actually drew an element's text with (DevTools' CSS.getPlatformFontsForNode)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return [f["familyName"] for f in fonts if f.get("glyphCount", 0) > 0]
 
 
 def _skip_reason() -> str | None:
@@ -102,10 +125,20 @@ def open_page(browser, url, viewport):
     return context, page, outside, errors
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", toc_pages())
-def test_page_renders_offline(browser, server, doc):
-    context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
+def test_page_renders_offline(browser, server, doc, edition):
+    context, page, outside, errors = open_page(browser, f"{server}/{edition}{doc}.html", {"width": 1280, "height": 900})
     try:
+        assert page.get_attribute("html", "lang") == EDITIONS[edition], page.get_attribute("html", "lang")
+        switch = page.locator("nav.nnbook-language a")
+        other = "zh/" if edition == "" else ""
+        assert switch.count() == 1 and switch.first.evaluate("a => a.href").endswith(f"/{other}{doc}.html")
+        if edition == "zh/":   # Chinese text, drawn with a CJK font (not boxes, not a fallback guess)
+            heading = page.inner_text("article h1")
+            assert re.search(r"[\u4e00-\u9fff]", heading), f"{doc}: heading not in Chinese: {heading!r}"
+            fonts = platform_fonts(page, "article h1")
+            assert any("CJK" in f or "Noto Sans SC" in f or "Noto Serif SC" in f for f in fonts), fonts
         if page.locator("span.math, div.math").count():
             page.wait_for_selector("mjx-container", state="attached", timeout=15000)
         body = page.inner_text("article")
@@ -115,7 +148,7 @@ def test_page_renders_offline(browser, server, doc):
         assert not broken, f"images that did not load: {broken}"
         shots = ROOT / "_build" / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
-        name = doc.replace("/", "_")
+        name = (edition + doc).replace("/", "_")
         page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.wait_for_timeout(200)
@@ -126,9 +159,10 @@ def test_page_renders_offline(browser, server, doc):
         context.close()
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", notebook_pages())
-def test_experiments_respond_and_launch_links_point_here(browser, server, doc):
-    context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
+def test_experiments_respond_and_launch_links_point_here(browser, server, doc, edition):
+    context, page, outside, errors = open_page(browser, f"{server}/{edition}{doc}.html", {"width": 1280, "height": 900})
     try:
         boxes = page.locator(".nnbook-static")
         assert page.locator(".nnbook-experiment").count() == 0, "an experiment placeholder was not replaced"
@@ -144,7 +178,7 @@ def test_experiments_respond_and_launch_links_point_here(browser, server, doc):
                 assert after != before, f"moving control {j} of experiment {i} on {doc} did not change the figure"
                 page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-        notebook = f"{doc}.ipynb"
+        notebook = edition_notebook(edition, doc)
         colab = [h for h in hrefs if "colab.research.google.com" in h]
         binder = [h for h in hrefs if "mybinder.org" in h]
         assert colab and all(h.endswith(notebook) for h in colab), f"Colab links on {doc}: {colab}"
