@@ -277,7 +277,35 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+def _toctree_transform():
+    from sphinx import addnodes
+    from sphinx.transforms import SphinxTransform
+
+    class TranslateToctreeCaptions(SphinxTransform):
+        """The table of contents' part captions in a translation. sphinx-external-toc inserts the
+        toctrees after Sphinx's Locale transform has translated the page, so their captions (which
+        the gettext builder does extract) are looked up here, in the page's own catalogue."""
+        default_priority = 101   # after sphinx_external_toc's InsertToctrees (100)
+
+        def apply(self, **kwargs):
+            if edition(self.config) == "en":
+                return
+            from sphinx.locale import init as init_locale
+            from sphinx.util.i18n import docname_to_domain
+            dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+            catalog, found = init_locale(dirs, self.config.language,
+                                         docname_to_domain(self.env.docname, self.config.gettext_compact))
+            if not found:
+                return
+            for node in self.document.findall(addnodes.toctree):
+                if node.get("caption"):
+                    node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
+
+    return TranslateToctreeCaptions
+
+
 def setup(app):
+    app.add_transform(_toctree_transform())
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", dedupe_scripts)
     app.connect("html-page-context", language_switch)

@@ -137,6 +137,8 @@ def test_page_renders_offline(browser, server, doc, edition):
         if edition == "zh/":   # Chinese text, drawn with a CJK font (not boxes, not a fallback guess)
             heading = page.inner_text("article h1")
             assert re.search(r"[\u4e00-\u9fff]", heading), f"{doc}: heading not in Chinese: {heading!r}"
+            sidebar = page.inner_text(".bd-sidebar-primary")
+            assert "Part I" not in sidebar and "第一部分" in sidebar, f"{doc}: the table of contents is not translated"
             fonts = platform_fonts(page, "article h1")
             assert any("CJK" in f or "Noto Sans SC" in f or "Noto Serif SC" in f for f in fonts), fonts
         if page.locator("span.math, div.math").count():
