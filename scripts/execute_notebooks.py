@@ -25,15 +25,21 @@ def strip_volatile(nb) -> None:
         cell.metadata.pop("execution", None)
 
 
-def execute(path: Path, timeout: int = 600) -> float:
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
+def run(nb, cwd: Path, timeout: int = 600):
+    """Execute notebook node `nb` in place in a fresh python3 kernel, in folder `cwd`; return it."""
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd)}},
     )
     client.execute()
     strip_volatile(nb)
+    return nb
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    run(nb, path.parent, timeout)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

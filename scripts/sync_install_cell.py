@@ -3,7 +3,11 @@
 The first cell installs nnlib and nnbook from the repository when nnbook is
 missing (as on a fresh Colab runtime) and does nothing where it is installed. Its URL comes
 from `repository.url` in `_config.yml`, the book's single setting for where
-the repository lives. Usage: python scripts/sync_install_cell.py [--check]
+the repository lives. A translated notebook (book/zh/*.ipynb, whose metadata
+names its language in ``nnbook.language``) has one more line, which sets
+NNBOOK_LANG to that language before nnbook is imported, so that the exercise
+checks answer in it; `scripts/translate_notebooks.py` writes those notebooks
+with this module's text. Usage: python scripts/sync_install_cell.py [--check]
 """
 from __future__ import annotations
 
@@ -21,13 +25,15 @@ def repository_url() -> str:
     return config["repository"]["url"].rstrip("/")
 
 
-def install_source(url: str) -> str:
+def install_source(url: str, language: str | None = None) -> str:
+    """The install cell's text; `language` (e.g. "zh_CN") for a translated notebook."""
     return (
         "# Installs the book's two packages when they are missing (as on a fresh Colab runtime): nnlib, the\n"
         "# library, and nnbook, the book's tooling (experiments, exercise checks), which is built on it. Does\n"
         "# nothing where they are installed. NNBOOK_SOURCE may name a local checkout of the repository instead.\n"
         "import importlib.util, os\n"
-        "if importlib.util.find_spec(\"nnbook\") is None:\n"
+        + (f"os.environ[\"NNBOOK_LANG\"] = \"{language}\"\n" if language else "")
+        + "if importlib.util.find_spec(\"nnbook\") is None:\n"
         "    checkout = os.environ.get(\"NNBOOK_SOURCE\")\n"
         "    nnlib_req = f\"nnlib @ file://{checkout}\" if checkout else \"nnlib @ git+" + url + "\"\n"
         "    nnbook_req = f\"nnbook @ file://{checkout}/nnbook\" if checkout else \"nnbook @ git+" + url + "#subdirectory=nnbook\"\n"
@@ -37,15 +43,18 @@ def install_source(url: str) -> str:
 
 def main(argv: list[str]) -> int:
     check_only = "--check" in argv
-    expected = install_source(repository_url())
+    url = repository_url()
     stale = []
-    for path in sorted((ROOT / "book").glob("*.ipynb")):
+    book = ROOT / "book"
+    translated = [p for p in book.glob("*/*.ipynb") if not p.parent.name.startswith((".", "_"))]
+    for path in sorted(book.glob("*.ipynb")) + sorted(translated):    # English, then book/zh, ...
         nb = nbformat.read(path, as_version=4)
+        expected = install_source(url, nb.metadata.get("nnbook", {}).get("language"))
         first = nb.cells[0] if nb.cells else None
         is_install = first is not None and first.metadata.get("nnbook", {}).get("role") == "install"
         if is_install and first.source == expected:
             continue
-        stale.append(path.name)
+        stale.append(path.relative_to(ROOT / "book").as_posix())
         if not check_only:
             cell = nbformat.v4.new_code_cell(expected)
             cell.metadata["tags"] = ["remove-cell"]

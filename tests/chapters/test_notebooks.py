@@ -99,11 +99,13 @@ def test_fresh_runtime_installs_nnlib_and_nnbook_from_the_checkout_and_runs_the_
     site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "book_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # A PYTHONPATH naming the checkout (as when testing a clone) would show it to the runtime.
+    runtime_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     probe = subprocess.run([str(py), "-c", "import importlib.util as u; print(u.find_spec('nnlib'), u.find_spec('nnbook'))"],
-                           capture_output=True, text=True, cwd=tmp_path)
+                           capture_output=True, text=True, cwd=tmp_path, env=runtime_env)
     assert probe.stdout.strip() == "None None", "nnlib or nnbook is visible in the fresh runtime; the test would prove nothing"
 
-    env = dict(os.environ, NNBOOK_SOURCE=str(ROOT), PIP_NO_BUILD_ISOLATION="1", PIP_NO_DEPS="1",
+    env = dict(runtime_env, NNBOOK_SOURCE=str(ROOT), PIP_NO_BUILD_ISOLATION="1", PIP_NO_DEPS="1",
                PIP_DISABLE_PIP_VERSION_CHECK="1", MPLBACKEND="Agg")
     script = f"""
 import nbformat
