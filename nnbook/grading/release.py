@@ -24,9 +24,10 @@ _DROPPED_NB_META = ("widgets",)
 
 
 def chapter_notebooks(book) -> list:
+    """The chapter notebooks directly in ``book`` (not in its subfolders: ``book/zh`` holds the
+    Chinese edition, released on its own with ``--book book/zh``)."""
     book = Path(book)
-    return sorted(p for p in book.rglob("*.ipynb")
-                  if not any(part.startswith((".", "_")) for part in p.relative_to(book).parts))
+    return sorted(p for p in book.glob("*.ipynb") if not p.name.startswith((".", "_")))
 
 
 def student_copy(nb: dict) -> dict:

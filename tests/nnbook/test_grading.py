@@ -119,9 +119,14 @@ def test_release_of_the_real_book_lists_its_exercises(tmp_path):
     nbs = sorted(book.glob("*neuron*.ipynb"))
     if not nbs or '"role": "starter"' not in nbs[0].read_text():
         pytest.skip("the book's neuron chapter has no exercise cells yet")
-    manifest = release(tmp_path, book)
+    manifest = release(tmp_path / "en", book)
     found = [e["id"] for ch in manifest["chapters"].values() for e in ch["exercises"]]
     assert set(found) <= set(ex.id for ex in all_exercises()) and found
+    assert len(found) == len(set(found)), "an exercise released twice (the Chinese notebooks in book/zh?)"
+    if (book / "zh").is_dir():   # the Chinese edition is released on its own, with the same exercises
+        zh = release(tmp_path / "zh", book / "zh")
+        assert [e["id"] for ch in zh["chapters"].values() for e in ch["exercises"]] == found
+        assert zh["total_points"] == manifest["total_points"]
 
 
 def test_notebook_reader_strips_magics_and_salvages_broken_json():
