@@ -202,6 +202,8 @@ class Exercise:
             return _(self.options[part[len("option:"):]])
         if part.startswith("hint"):
             return _(self.hints[int(part[4:]) - 1])
+        if part == "statement":
+            return _(self.statement.strip())
         return _(getattr(self, part))
 
     def markdown(self) -> str:
