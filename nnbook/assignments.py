@@ -28,6 +28,8 @@ from .exercises.checking import call_answer, describe_exception, is_blank
 from .exercises.compare import compare
 from .exercises.core import Case, _seed, grading_mode
 from .exercises.display import CheckResult
+from .i18n import gettext as _
+from .i18n import in_language
 
 __all__ = ["case", "check_cases", "Question", "QUESTION_KINDS"]
 
@@ -68,27 +70,33 @@ def check_cases(question_id: str, answer, cases, expected, *, rtol=None, atol=No
     cases, expected = list(cases), list(expected)
     if len(cases) != len(expected):
         raise ValueError(f"{question_id}: {len(cases)} cases but {len(expected)} expected outputs")
+    with in_language():
+        return _check_cases(question_id, answer, cases, expected, rtol, atol)
+
+
+def _check_cases(question_id, answer, cases, expected, rtol, atol) -> CheckResult:
     if is_blank(answer):
         return CheckResult(question_id, "not_attempted")
     if not callable(answer):
-        return CheckResult(question_id, "incorrect", f"the answer should be a function, got {type(answer).__name__}")
+        return CheckResult(question_id, "incorrect", _("the answer should be a function, got {type}").format(
+            type=type(answer).__name__))
     passed, failures = 0, []
     for i, (c, want) in enumerate(zip(cases, expected)):
-        out, err, _ = call_answer(answer, c.args)
+        out, err, _warnings = call_answer(answer, c.args)
         if err is not None:
             if i == 0 and isinstance(err, NotImplementedError):
                 return CheckResult(question_id, "not_attempted")
-            problem = f"your function raised {describe_exception(err)}"
+            problem = _("your function raised {error}").format(error=describe_exception(err))
         else:
             r, a = _tolerances(c, rtol, atol)
             problem = compare(want, out, output="array" if type(want) is np.ndarray else "scalar", rtol=r, atol=a)
         if problem is None:
             passed += 1
         else:
-            failures.append(f"case '{c.name}': {problem}")
+            failures.append(_("case '{case}': {problem}").format(case=c.name, problem=problem))
     if not failures:
         return CheckResult(question_id, "correct", "", passed, len(cases))
-    listed = "failing:" + "".join(f"\n    - {f}" for f in failures)
+    listed = _("failing:") + "".join(f"\n    - {f}" for f in failures)
     return CheckResult(question_id, "incorrect", listed, passed, len(cases))
 
 

@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from ..i18n import gettext as _
+from ..i18n import in_language
 from .compare import compare, fmt_value, scalar_problem
 from .core import Case, Exercise, grading_mode
 from .display import CheckResult
@@ -34,7 +36,7 @@ def describe_exception(exc: BaseException, limit: int = 200) -> str:
     try:
         msg = str(exc)
     except Exception:  # a hostile __str__
-        msg = "<message could not be printed>"
+        msg = _("<message could not be printed>")
     msg = _ADDRESS.sub("0x…", " ".join(msg.split()))
     if len(msg) > limit:
         msg = msg[: limit - 1] + "…"
@@ -82,7 +84,7 @@ def _resolve(dotted: str):
 
 
 def _refusal_message(dotted: str) -> str:
-    return f"this exercise asks you to write it yourself: {dotted} cannot be called here"
+    return _("this exercise asks you to write it yourself: {name} cannot be called here").format(name=dotted)
 
 
 def _refusal_code(name: str, dotted: str):
@@ -139,7 +141,9 @@ def unchanged_bug(ex: Exercise, fn) -> bool:
     if ex.kind != "bug" or type(code).__name__ != "code":
         return False
     mine = (code.co_code, code.co_names, code.co_varnames, code.co_consts)
-    for source in (ex.buggy, ex.starter_code()):
+    with in_language("en"):  # its comments do not count
+        starter = ex.starter_code()
+    for source in (ex.buggy, starter):
         for const in compile(source, "<buggy>", "exec").co_consts:
             if type(const) is type(code) and const.co_name == ex.answer_name and mine == (
                     const.co_code, const.co_names, const.co_varnames, const.co_consts):
@@ -162,17 +166,22 @@ def normalize_choice(answer, options: dict):
     if type(answer) is bool and str(answer).lower() in keys:
         return keys[str(answer).lower()], None
     if type(answer) is not str:
-        return None, f"expected one of {listed} as a string, got {type(answer).__name__}"
+        return None, _("expected one of {keys} as a string, got {type}").format(keys=listed, type=type(answer).__name__)
     key = answer.strip().strip("()").strip().lower()
     if key not in keys:
-        return None, f"{answer[:20]!r} is not one of the options {listed}"
+        return None, _("{answer!r} is not one of the options {keys}").format(answer=answer[:20], keys=listed)
     return keys[key], None
 
 
 def check_answer(ex: Exercise, answer) -> CheckResult:
-    """Judge ``answer`` for ``ex`` on its public cases."""
+    """Judge ``answer`` for ``ex`` on its public cases, in the reader's language."""
     if grading_mode():
         return CheckResult(ex.id, "grading")
+    with in_language():
+        return _judge(ex, answer)
+
+
+def _judge(ex: Exercise, answer) -> CheckResult:
     if is_blank(answer):
         return CheckResult(ex.id, "not_attempted")
     if ex.runs_code:
@@ -182,19 +191,20 @@ def check_answer(ex: Exercise, answer) -> CheckResult:
         problem = scalar_problem(answer)
         if problem is None and compare(expected, answer, output="scalar", rtol=ex.rtol,
                                        atol=ex.atol, show_values=False):
-            problem = f"{fmt_value(answer)} is not the right value"  # as given: 1482.5, not 1482
+            problem = _("{value} is not the right value").format(value=fmt_value(answer))  # as given: 1482.5, not 1482
     else:
         key, problem = normalize_choice(answer, ex.options)
         if problem is None and key != expected:
-            problem = f"({key}) is not the right choice"
+            problem = _("({key}) is not the right choice").format(key=key)
     return CheckResult(ex.id, "incorrect", problem) if problem else CheckResult(ex.id, "correct")
 
 
 def _check_function(ex: Exercise, fn) -> CheckResult:
     if not callable(fn):
-        return CheckResult(ex.id, "incorrect", f"{ex.answer_name} should be a function, got {type(fn).__name__}")
+        return CheckResult(ex.id, "incorrect", _("{name} should be a function, got {type}").format(
+            name=ex.answer_name, type=type(fn).__name__))
     if unchanged_bug(ex, fn):
-        return CheckResult(ex.id, "not_attempted", f"{ex.answer_name} is still the buggy original")
+        return CheckResult(ex.id, "not_attempted", _("{name} is still the buggy original").format(name=ex.answer_name))
     cases = ex.public_cases()
     passed, first_failure, notes, seen = 0, "", [], set()
     for i, case in enumerate(cases):
@@ -203,20 +213,21 @@ def _check_function(ex: Exercise, fn) -> CheckResult:
         for w in warns:
             if w not in seen and len(notes) < _MAX_NOTES and w != refused_warning(ex, [w]):
                 seen.add(w)
-                notes.append(f"your code emitted {w} (case '{case.name}'); this does not count against you")
+                notes.append(_("your code emitted {warning} (case '{case}'); this does not count against you").format(
+                    warning=w, case=_(case.name)))
         refused = refused_warning(ex, warns)
         if err is not None:
             if i == 0 and isinstance(err, NotImplementedError):
                 return CheckResult(ex.id, "not_attempted")
-            problem = f"your function raised {describe_exception(err)}"
+            problem = _("your function raised {error}").format(error=describe_exception(err))
         elif refused:
-            problem = f"your code emitted {refused}, which this exercise does not allow"
+            problem = _("your code emitted {warning}, which this exercise does not allow").format(warning=refused)
         else:
             rtol, atol = ex.tolerances(case)
             problem = compare(expected_output(ex, case), out, output=ex.output, rtol=rtol, atol=atol)
         if problem is None:
             passed += 1
         elif not first_failure:
-            first_failure = f"case '{case.name}': {problem}"
+            first_failure = _("case '{case}': {problem}").format(case=_(case.name), problem=problem)
     status = "correct" if passed == len(cases) else "incorrect"
     return CheckResult(ex.id, status, first_failure, passed, len(cases), tuple(notes))

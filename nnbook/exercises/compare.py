@@ -20,7 +20,12 @@ many more as it takes to tell it apart from the answer (:func:`fmt_number`).
 """
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
+
+from ..i18n import N_
+from ..i18n import gettext as _
 
 __all__ = ["type_problem", "scalar_problem", "compare", "plain_copy", "fmt_number", "fmt_array", "fmt_value",
            "digits_to_tell_apart"]
@@ -30,8 +35,8 @@ NUMPY_REAL_SCALARS = frozenset(
     type(np.zeros(1, dtype=code)[0]) for code in np.typecodes["AllInteger"] + "fd"
 )
 _REFUSED_KINDS = {
-    "b": "booleans", "c": "complex numbers", "O": "Python objects", "U": "strings",
-    "S": "bytes", "V": "structured records", "M": "dates", "m": "time deltas",
+    "b": N_("booleans"), "c": N_("complex numbers"), "O": N_("Python objects"), "U": N_("strings"),
+    "S": N_("bytes"), "V": N_("structured records"), "M": N_("dates"), "m": N_("time deltas"),
 }
 
 
@@ -49,25 +54,27 @@ def scalar_problem(value) -> str | None:
     """
     cls = type(value)
     if cls is bool or cls is np.bool_:
-        return f"expected a number, got the boolean {bool(value)}"
+        return _("expected a number, got the boolean {value}").format(value=bool(value))
     if cls is int or cls is float or cls in NUMPY_REAL_SCALARS:
         return None
     if cls is np.ndarray:
         if value.ndim != 0:
-            return f"expected a single number (a float or a 0-d array), got an array of shape {value.shape}"
+            return _("expected a single number (a float or a 0-d array), got an array of shape {shape}").format(
+                shape=value.shape)
         return _kind_problem(value.dtype)
     if isinstance(value, (int, float, np.generic, np.ndarray)):
-        return (f"expected a plain number, got {_type_name(value)} (a subclass of "
-                f"{'numpy.ndarray' if isinstance(value, np.ndarray) else type(value).__mro__[1].__name__}); "
-                f"return float(...) of your result")
-    return f"expected a number, got {_type_name(value)}"
+        base = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__mro__[1].__name__
+        return _("expected a plain number, got {type} (a subclass of {base}); return float(...) of your result").format(
+            type=_type_name(value), base=base)
+    return _("expected a number, got {type}").format(type=_type_name(value))
 
 
 def _kind_problem(dtype: np.dtype) -> str | None:
     if dtype.kind in _REFUSED_KINDS:
-        return f"dtype {dtype} is not accepted: the answer must hold real numbers, not {_REFUSED_KINDS[dtype.kind]}"
+        return _("dtype {dtype} is not accepted: the answer must hold real numbers, not {kind}").format(
+            dtype=dtype, kind=_(_REFUSED_KINDS[dtype.kind]))
     if dtype.kind == "f" and dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        return f"dtype {dtype} is not accepted: use float32 or float64"
+        return _("dtype {dtype} is not accepted: use float32 or float64").format(dtype=dtype)
     return None
 
 
@@ -82,9 +89,9 @@ def type_problem(value, output: str) -> str | None:
     if type(value) is np.ndarray:
         return _kind_problem(value.dtype)
     if isinstance(value, np.ndarray):
-        return (f"expected a plain numpy.ndarray, got {_type_name(value)} (a subclass of "
-                f"numpy.ndarray); return an ordinary array")
-    return f"expected a numpy.ndarray, got {_type_name(value)}"
+        return _("expected a plain numpy.ndarray, got {type} (a subclass of numpy.ndarray); "
+                 "return an ordinary array").format(type=_type_name(value))
+    return _("expected a numpy.ndarray, got {type}").format(type=_type_name(value))
 
 
 def plain_copy(value, output: str) -> np.ndarray:
@@ -182,12 +189,12 @@ def compare(expected, got, *, output: str = "array", rtol: float = 1e-7, atol: f
     try:
         g = plain_copy(got, output)
     except (OverflowError, ValueError) as exc:
-        return f"the answer cannot be read as real numbers ({exc})"
+        return _("the answer cannot be read as real numbers ({error})").format(error=exc)
     e = plain_copy(expected, output)
     if g.shape != e.shape:
-        return f"expected shape {e.shape}, got {g.shape}"
+        return _("expected shape {expected}, got {got}").format(expected=e.shape, got=g.shape)
     if output == "array" and g.dtype != e.dtype:
-        return f"expected dtype {e.dtype}, got {g.dtype}"
+        return _("expected dtype {expected}, got {got}").format(expected=e.dtype, got=g.dtype)
     g64, e64 = g.astype(np.float64), e.astype(np.float64)
     bad = ~np.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
     if not bad.any():
@@ -196,15 +203,26 @@ def compare(expected, got, *, output: str = "array", rtol: float = 1e-7, atol: f
     given = (got[()] if type(got) is np.ndarray else got) if output == "scalar" else g
     if e64.ndim == 0:
         if not show_values:
-            return "the value is wrong"
-        return f"expected {fmt_number(e64, digits_to_tell_apart(e64, g64))}, got {fmt_value(given)}"
+            return _("the value is wrong")
+        return _("expected {expected}, got {got}").format(
+            expected=fmt_number(e64, digits_to_tell_apart(e64, g64)), got=fmt_value(given))
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    where = f"values differ at {int(bad.sum())} of {bad.size} entries"
+    where = _("values differ at {bad} of {size} entries").format(bad=int(bad.sum()), size=bad.size)
     if not show_values:
-        return f"{where} (first at index {first})"
+        return _("{where} (first at index {index})").format(where=where, index=first)
     n = digits_to_tell_apart(e64[first], g64[first])
-    msg = f"{where}; first at index {first}: expected {fmt_number(e64[first], n)}, got {fmt_value(given[first])}"
+    msg = _("{where}; first at index {index}: expected {expected}, got {got}").format(
+        where=where, index=first, expected=fmt_number(e64[first], n), got=fmt_value(given[first]))
     if e64.size <= 12:
+        # The two arrays are printed one above the other; the labels are padded to one width
+        # (13 characters with the indent), which the arrays' second lines are indented by.
         n = max(digits_to_tell_apart(x, y) for x, y in zip(e64[bad], g64[bad]))
-        msg += f"\n    expected {fmt_array(e64, 13, digits=n)}\n    got      {fmt_array(given, 13, digits=None)}"
+        expected_label, got_label = _("    expected "), _("    got      ")
+        msg += (f"\n{expected_label}{fmt_array(e64, _width(expected_label), digits=n)}"
+                f"\n{got_label}{fmt_array(given, _width(got_label), digits=None)}")
     return msg
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospace font: CJK characters and full-width forms take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

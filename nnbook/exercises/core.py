@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..i18n import gettext as _
+from ..i18n import in_language, ngettext
 from .display import Hint, Solution
 
 __all__ = ["Case", "Exercise", "KINDS", "random_normal", "register", "exercise", "all_exercises",
@@ -175,22 +177,45 @@ class Exercise:
         return (self.rtol32, self.atol32) if f32 else (self.rtol, self.atol)
 
     def starter_code(self) -> str:
-        """The code of the starter cell a reader fills in."""
+        """The code of the starter cell a reader fills in (its comments in the reader's language)."""
         head = f"{self.setup}\n\n" if self.setup else ""
-        if self.kind == "bug":
-            return f"{head}# Find and fix the bug.\n{self.buggy.strip()}\n"
-        if self.kind == "function":
-            sig = inspect.signature(self.reference_function())
-            return f"{head}def {self.answer_name}{sig}:\n    # your code here\n    raise NotImplementedError\n"
-        hint = f"  # one of {', '.join(repr(k) for k in self.options)}" if self.kind == "choice" else "  # your answer"
-        return f"{self.answer_name} = ...{hint}\n"
+        with in_language():
+            if self.kind == "bug":
+                return f"{head}# {_('Find and fix the bug.')}\n{self.buggy.strip()}\n"
+            if self.kind == "function":
+                sig = inspect.signature(self.reference_function())
+                return f"{head}def {self.answer_name}{sig}:\n    # {_('your code here')}\n    raise NotImplementedError\n"
+            if self.kind == "choice":
+                hint = _("one of {keys}").format(keys=", ".join(repr(k) for k in self.options))
+            else:
+                hint = _("your answer")
+            return f"{self.answer_name} = ...  # {hint}\n"
+
+    # -- the reader's text, in the current language ---------------------
+    def text(self, part: str) -> str:
+        """``title``, ``statement``, a hint (``"hint2"``) or an option (``"option:a"``), translated.
+
+        The English text is the message id in the catalogue; text the
+        catalogue lacks is shown in English.
+        """
+        if part.startswith("option:"):
+            return _(self.options[part[len("option:"):]])
+        if part.startswith("hint"):
+            return _(self.hints[int(part[4:]) - 1])
+        if part == "statement":
+            return _(self.statement.strip())
+        return _(getattr(self, part))
 
     def markdown(self) -> str:
-        """Title, points and statement, with the options or the buggy code."""
-        pts = f"{self.points:g} point{'s' if self.points != 1 else ''}"
-        text = f"**Exercise {self.id}: {self.title}** ({pts})\n\n{self.statement.strip()}\n"
-        if self.kind == "choice":
-            text += "\n" + "\n".join(f"- ({k}) {v}" for k, v in self.options.items()) + "\n"
+        """Title, points and statement, with the options or the buggy code, in the reader's language."""
+        with in_language():
+            pts = ngettext("{points} point", "{points} points", 1 if self.points == 1 else 2).format(
+                points=f"{self.points:g}")
+            heading = _("**Exercise {exercise}: {title}** ({points})").format(
+                exercise=self.id, title=self.text("title"), points=pts)
+            text = f"{heading}\n\n{self.text('statement').strip()}\n"
+            if self.kind == "choice":
+                text += "\n" + "\n".join(f"- ({k}) {self.text('option:' + k)}" for k in self.options) + "\n"
         if self.kind == "bug":
             text += f"\n```python\n{self.buggy.strip()}\n```\n"
         return text
@@ -203,16 +228,18 @@ class Exercise:
 
     def hint(self, level: int = 1) -> Hint:
         """Hint number ``level`` (1 = gentlest); past the last, the last one."""
-        if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)) or level < 1:
-            raise ValueError(f"level must be a positive integer, got {level!r}")
-        level = min(int(level), len(self.hints))
-        return Hint(self.id, level, len(self.hints), self.hints[level - 1])
+        with in_language():
+            if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)) or level < 1:
+                raise ValueError(_("level must be a positive integer, got {level!r}").format(level=level))
+            level = min(int(level), len(self.hints))
+            return Hint(self.id, level, len(self.hints), self.text(f"hint{level}"))
 
     def solution(self) -> Solution:
         """The source of the reference solution. Try the exercise first!"""
         if grading_mode():
             raise PermissionError(f"solution({self.id!r}) is not available while grading")
-        return Solution(self.id, inspect.getsource(self.reference_function()).rstrip())
+        with in_language():
+            return Solution(self.id, inspect.getsource(self.reference_function()).rstrip())
 
     def __repr__(self) -> str:
         return f"Exercise({self.id!r}, kind={self.kind!r}, points={self.points:g})"
@@ -243,8 +270,8 @@ def exercise(exercise_id: str) -> Exercise:
         return _REGISTRY[exercise_id]
     except (KeyError, TypeError):
         close = difflib.get_close_matches(str(exercise_id), list(_REGISTRY), n=3)
-        also = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"no exercise {exercise_id!r}{also}") from None
+        also = _("; did you mean {names}?").format(names=", ".join(close)) if close else ""
+        raise KeyError(_("no exercise {exercise!r}{also}").format(exercise=exercise_id, also=also)) from None
 
 
 def all_exercises(chapter: str | None = None) -> list:
@@ -254,14 +281,19 @@ def all_exercises(chapter: str | None = None) -> list:
 
 def check(exercise_id: str, answer):
     """Check ``answer`` for the exercise, e.g. ``check("neuron.ex1", neuron_output)``."""
-    return exercise(exercise_id).check(answer)
+    with in_language():
+        ex = exercise(exercise_id)
+    return ex.check(answer)
 
 
 def hint(exercise_id: str, level: int = 1) -> Hint:
     """Hint ``level`` of the exercise, e.g. ``hint("neuron.ex1", 2)``."""
-    return exercise(exercise_id).hint(level)
+    with in_language():
+        return exercise(exercise_id).hint(level)
 
 
 def solution(exercise_id: str) -> Solution:
     """The reference solution's source, e.g. ``solution("neuron.ex1")``."""
-    return exercise(exercise_id).solution()
+    with in_language():
+        ex = exercise(exercise_id)
+    return ex.solution()

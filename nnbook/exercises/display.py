@@ -3,12 +3,17 @@
 Each has a ``__repr__`` (the ``text/plain`` output of a notebook cell) and a
 rich representation (HTML for check results, Markdown for hints and
 solutions). Both are pure functions of the object's fields: no timings,
-addresses or random ids, so that nbval can compare them between runs.
+addresses or random ids, so that nbval can compare them between runs. The
+field ``language`` is the language the object was made in (the reader's, see
+:mod:`nnbook.i18n`); its framing text is shown in that language too.
 """
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ..i18n import current_language, in_language
+from ..i18n import gettext as _
 
 __all__ = ["CheckResult", "Hint", "Solution", "STATUSES"]
 
@@ -35,6 +40,8 @@ class CheckResult:
         Cases passed and cases run (0 and 0 for value and choice exercises).
     notes : tuple of str
         Remarks that do not change the outcome, e.g. warnings the code emitted.
+    language : str
+        The language ``detail`` and ``notes`` were written in, and the headline is shown in.
     """
 
     exercise_id: str
@@ -43,6 +50,7 @@ class CheckResult:
     passed: int = 0
     total: int = 0
     notes: tuple = ()
+    language: str = field(default_factory=current_language, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -52,21 +60,25 @@ class CheckResult:
         return self.ok
 
     def headline(self) -> str:
-        symbol = STATUSES[self.status][0]
-        counted = f" ({self.passed}/{self.total} cases)" if self.total else ""
-        if self.status == "correct":
-            line = f"correct{counted}"
-        elif self.status == "incorrect":
-            line = f"not yet{counted}"
-        elif self.status == "not_attempted":
-            line = "not attempted yet"
-        else:
-            line = "not checked here: the grader runs its own checks"
-        detail = f" — {self.detail}" if self.detail else ""
-        return f"{symbol} {self.exercise_id}: {line}{detail}"
+        with in_language(self.language):
+            symbol = STATUSES[self.status][0]
+            counted = _(" ({passed}/{total} cases)").format(passed=self.passed, total=self.total) if self.total else ""
+            if self.status == "correct":
+                line = _("correct{counted}").format(counted=counted)
+            elif self.status == "incorrect":
+                line = _("not yet{counted}").format(counted=counted)
+            elif self.status == "not_attempted":
+                line = _("not attempted yet")
+            else:
+                line = _("not checked here: the grader runs its own checks")
+            detail = _(" — {detail}").format(detail=self.detail) if self.detail else ""
+            return _("{symbol} {exercise}: {line}{detail}").format(
+                symbol=symbol, exercise=self.exercise_id, line=line, detail=detail)
 
     def __repr__(self) -> str:
-        return "\n".join([self.headline()] + [f"    note: {n}" for n in self.notes])
+        with in_language(self.language):
+            notes = [_("    note: {note}").format(note=n) for n in self.notes]
+        return "\n".join([self.headline()] + notes)
 
     def _repr_html_(self) -> str:
         colour = STATUSES[self.status][1]
@@ -81,22 +93,31 @@ class Hint:
     level: int
     total: int
     text: str
+    language: str = field(default_factory=current_language, compare=False)
 
     def __repr__(self) -> str:
-        more = "" if self.level < self.total else " (that was the last hint)"
-        return f"💡 {self.exercise_id}, hint {self.level} of {self.total}{more}: {self.text}"
+        with in_language(self.language):
+            more = "" if self.level < self.total else _(" (that was the last hint)")
+            return _("💡 {exercise}, hint {level} of {total}{more}: {text}").format(
+                exercise=self.exercise_id, level=self.level, total=self.total, more=more, text=self.text)
 
     def _repr_markdown_(self) -> str:
-        return f"**💡 Hint {self.level} of {self.total}** ({self.exercise_id}): {self.text}"
+        with in_language(self.language):
+            return _("**💡 Hint {level} of {total}** ({exercise}): {text}").format(
+                level=self.level, total=self.total, exercise=self.exercise_id, text=self.text)
 
 
 @dataclass(frozen=True)
 class Solution:
     exercise_id: str
     source: str
+    language: str = field(default_factory=current_language, compare=False)
 
     def __repr__(self) -> str:
-        return f"# Reference solution of {self.exercise_id}\n{self.source}"
+        with in_language(self.language):
+            return _("# Reference solution of {exercise}").format(exercise=self.exercise_id) + "\n" + self.source
 
     def _repr_markdown_(self) -> str:
-        return f"**Reference solution of {self.exercise_id}**\n\n```python\n{self.source}\n```"
+        with in_language(self.language):
+            title = _("**Reference solution of {exercise}**").format(exercise=self.exercise_id)
+        return f"{title}\n\n```python\n{self.source}\n```"
