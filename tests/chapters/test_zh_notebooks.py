@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,7 +153,7 @@ def test_a_chinese_notebook_runs_and_reproduces_the_english_outputs(tmp_path):
     name = "02_neuron.ipynb"
     english = nbformat.read(ROOT / "book" / name, as_version=4)
     nb = execute_notebooks.run(nbformat.read(ZH / name, as_version=4), cwd=tmp_path, timeout=300)
-    differ = []
+    differ, checks = [], 0
     for i, (ref, cell) in enumerate(zip(english.cells, nb.cells)):
         if ref.cell_type != "code" or ref.execution_count is None:
             continue
@@ -160,8 +161,14 @@ def test_a_chinese_notebook_runs_and_reproduces_the_english_outputs(tmp_path):
         options.update(find_metadata_tags(ref.metadata))
         if options.get("skip") or options.get("check") is False:
             continue
-        if nbval_view(cell.outputs) != nbval_view(ref.outputs):
+        if ref.metadata.get("nnbook", {}).get("role") == "check":
+            # the exercise checks answer in the notebook's language (NNBOOK_LANG, set by its install cell)
+            text = json.dumps(cell.outputs, ensure_ascii=False)
+            assert re.search(r"[\u4e00-\u9fff]", text), f"cell {i}: the check did not answer in Chinese: {text[:300]}"
+            checks += 1
+        elif nbval_view(cell.outputs) != nbval_view(ref.outputs):
             differ.append(i)
+    assert checks, "no exercise check cell was compared"
     assert not differ, f"book/zh/{name}: cells whose outputs differ from the English ones: {differ}"
 
 
