@@ -1,6 +1,7 @@
 """The two small types every experiment is made of."""
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -75,7 +76,8 @@ class Experiment:
     ``draw`` may return an *updater*: a function ``update(result)`` that
     moves the artists it drew to a new result (new line data, new image,
     new titles) instead of drawing them again, and returns ``False`` when the
-    new result needs a figure of another shape. A live view (see
+    new result needs a figure of another shape (or :data:`RELAYOUT` when it
+    changed what reaches out of the figure, so that the crop is measured again). A live view (see
     :class:`FigureView`) calls the updater when a control moves, which is
     several times faster than clearing the figure and drawing it afresh; the
     tests check that both give the same pixels.
@@ -218,22 +220,27 @@ class FigureView:
         self.fresh_draws += 1
 
     def _measure_crop(self):
-        """The area to save, from the rendering just made: the canvas, or a larger box when something sticks out."""
+        """The area to save: the canvas, or a larger box (inches) when something sticks out of the figure.
+
+        Measured on a layout pass (every artist placed, nothing rasterised),
+        as ``savefig(bbox_inches="tight")`` measures.
+        """
         from matplotlib.transforms import Bbox
 
+        renderer = self.figure.canvas.get_renderer()
+        with getattr(renderer, "_draw_disabled", contextlib.nullcontext)():
+            self.figure.draw(renderer)
         figure_box = self.figure.bbox_inches
-        tight = self.figure.get_tightbbox(self.figure.canvas.get_renderer())
-        box = Bbox.union([figure_box, tight.padded(LIVE_PAD)])
+        box = Bbox.union([figure_box, self.figure.get_tightbbox(renderer).padded(LIVE_PAD)])
         return _CANVAS if np.allclose(box.bounds, figure_box.bounds, rtol=0, atol=1e-9) else box
 
     def png(self) -> bytes:
         """The figure as PNG bytes (one rendering)."""
-        if self._crop is None or self._crop is _CANVAS:
+        if self._crop is None:
+            self._crop = self._measure_crop()
+        if self._crop is _CANVAS:
             self.figure.canvas.draw()
-            if self._crop is None:
-                self._crop = self._measure_crop()
-            if self._crop is _CANVAS:
-                return encode_png(np.asarray(self.figure.canvas.buffer_rgba()), self.compress_level)
+            return encode_png(np.asarray(self.figure.canvas.buffer_rgba()), self.compress_level)
         buf = io.BytesIO()  # savefig renders the enlarged area
         self.figure.savefig(buf, format="png", bbox_inches=self._crop, metadata={"Software": None},
                             pil_kwargs={"compress_level": self.compress_level})
