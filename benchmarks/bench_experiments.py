@@ -130,7 +130,7 @@ def frames_table(names=(), html_dir: Path | None = None) -> None:
     pages = page_experiments(ext.PLACEHOLDER)
     built = built_frame_bytes(html_dir) if html_dir is not None and (html_dir / "book").is_dir() else {}
     print(f"Table 3b: kernel-free frames per page of the HTML book ({ext.FRAME_DPI} dpi), bytes")
-    head = f"{'page':<22}{'experiments':<44}{'frames':>7}{'drawn now':>12}"
+    head = f"{'page':<22}{'experiments':<52}{'frames':>7}{'drawn now':>12}"
     print(head + (f"{'last built':>12}" if built else ""))
     cache, grand, grand_built = {}, 0, 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,9 +149,9 @@ def frames_table(names=(), html_dir: Path | None = None) -> None:
                 total += cache[key][1]
             grand += total
             grand_built += built.get(page, 0)
-            line = f"{page:<22}{', '.join(n for n, _ in used):<44}{count:>7}{total:>12,}"
+            line = f"{page:<22}{', '.join(n for n, _ in used):<52}{count:>7}{total:>12,}"
             print(line + (f"{built.get(page, 0):>12,}" if built else ""), flush=True)
-    print(f"{'all pages':<66}{grand:>12,}" + (f"{grand_built:>12,}" if built else ""))
+    print(f"{'all pages':<74}{grand:>12,}" + (f"{grand_built:>12,}" if built else ""))
 
 
 if __name__ == "__main__":
