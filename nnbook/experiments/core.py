@@ -1,6 +1,7 @@
 """The two small types every experiment is made of."""
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -75,7 +76,8 @@ class Experiment:
     ``draw`` may return an *updater*: a function ``update(result)`` that
     moves the artists it drew to a new result (new line data, new image,
     new titles) instead of drawing them again, and returns ``False`` when the
-    new result needs a figure of another shape. A live view (see
+    new result needs a figure of another shape (or :data:`RELAYOUT` when it
+    changed what reaches out of the figure, so that the crop is measured again). A live view (see
     :class:`FigureView`) calls the updater when a control moves, which is
     several times faster than clearing the figure and drawing it afresh; the
     tests check that both give the same pixels.
@@ -139,6 +141,31 @@ LIVE_PAD = 0.1
 LIVE_PNG_COMPRESSION = 3
 
 
+#: What an updater returns when it changed something that may reach out of the figure
+#: (a legend below the axes that gained or lost an entry): :class:`FigureView` measures its crop again.
+RELAYOUT = "relayout"
+_CANVAS = "canvas"  # the crop is the canvas itself
+
+
+def encode_png(rgba, compress_level: int = LIVE_PNG_COMPRESSION) -> bytes:
+    """PNG bytes of an (H, W, 4) uint8 image, such as an Agg canvas's buffer, encoded by Pillow.
+
+    An image that is opaque everywhere (a figure on its white face) is
+    stored as RGB, a quarter smaller and faster to encode; the pixels the
+    reader sees are the same.
+    """
+    from PIL import Image
+
+    rgba = np.ascontiguousarray(rgba)
+    height, width = rgba.shape[:2]
+    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
+    if (rgba[..., 3] == 255).all():
+        image = image.convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, format="png", compress_level=compress_level)
+    return buf.getvalue()
+
+
 class FigureView:
     """One matplotlib figure that shows an experiment's results one after another.
 
@@ -171,7 +198,7 @@ class FigureView:
         self.figure = Figure(figsize=experiment.figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
         self._update = None
-        self._bbox = None
+        self._crop = None  # not measured yet; _CANVAS, or the Bbox (inches) that savefig crops to
         #: How many results were drawn afresh and how many went through the updater.
         self.fresh_draws = 0
         self.updates = 0
@@ -179,28 +206,43 @@ class FigureView:
     def show(self, result: dict) -> None:
         """Put ``result`` on the figure (through the updater when it can)."""
         self.result = result
-        if self._update is not None and self._update(result) is not False:
-            self.updates += 1
-            return
+        if self._update is not None:
+            outcome = self._update(result)
+            if outcome is not False:
+                if outcome is RELAYOUT:
+                    self._crop = None
+                self.updates += 1
+                return
         self.figure.clear()
         update = self.experiment.draw(result, self.figure)
         self._update = update if callable(update) else None  # e.g. a lambda returning plot()'s lines
-        self._bbox = None
+        self._crop = None
         self.fresh_draws += 1
 
-    def _crop(self):
-        if self._bbox is None:
-            from matplotlib.transforms import Bbox
+    def _measure_crop(self):
+        """The area to save: the canvas, or a larger box (inches) when something sticks out of the figure.
 
-            self.figure.canvas.draw()
-            tight = self.figure.get_tightbbox(self.figure.canvas.get_renderer())
-            self._bbox = Bbox.union([self.figure.bbox_inches, tight.padded(LIVE_PAD)])
-        return self._bbox
+        Measured on a layout pass (every artist placed, nothing rasterised),
+        as ``savefig(bbox_inches="tight")`` measures.
+        """
+        from matplotlib.transforms import Bbox
+
+        renderer = self.figure.canvas.get_renderer()
+        with getattr(renderer, "_draw_disabled", contextlib.nullcontext)():
+            self.figure.draw(renderer)
+        figure_box = self.figure.bbox_inches
+        box = Bbox.union([figure_box, self.figure.get_tightbbox(renderer).padded(LIVE_PAD)])
+        return _CANVAS if np.allclose(box.bounds, figure_box.bounds, rtol=0, atol=1e-9) else box
 
     def png(self) -> bytes:
-        """The figure as PNG bytes (one rendering, except after a fresh drawing)."""
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", bbox_inches=self._crop(), metadata={"Software": None},
+        """The figure as PNG bytes (one rendering)."""
+        if self._crop is None:
+            self._crop = self._measure_crop()
+        if self._crop is _CANVAS:
+            self.figure.canvas.draw()
+            return encode_png(np.asarray(self.figure.canvas.buffer_rgba()), self.compress_level)
+        buf = io.BytesIO()  # savefig renders the enlarged area
+        self.figure.savefig(buf, format="png", bbox_inches=self._crop, metadata={"Software": None},
                             pil_kwargs={"compress_level": self.compress_level})
         return buf.getvalue()
 

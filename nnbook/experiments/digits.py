@@ -29,14 +29,14 @@ import math
 
 import numpy as np
 
-from nnlib import data, optim
-from nnlib._validate import as_rng, check_number
+from nnlib import data
+from nnlib._validate import as_float_array, as_rng, check_number
 from nnlib.layers import Dense, Dropout, ReLU
 from nnlib.losses import CrossEntropyLoss
 from nnlib.metrics import confusion_matrix
 from nnlib.module import Sequential
 from ..sizes import count_module_parameters
-from nnlib.train import fit, predict
+from nnlib.train import predict
 from .core import Control, Experiment
 
 #: Seeds of the chapter's split: test part first, then validation from the rest.
@@ -384,6 +384,16 @@ class _LabRun:
     optimiser's momentum and the generator that shuffles the batches carry
     over, so training to 10 epochs and then to 30 gives exactly the run
     that trains 30 epochs at once (the tests check it).
+
+    The training loop is nnlib's :func:`~nnlib.train.fit` with
+    :class:`~nnlib.optim.SGD` written out for this one network (Dense and
+    ReLU layers, cross-entropy, momentum and weight decay): the same numpy
+    operations in the same order, so the same numbers bit for bit (the tests
+    compare it with ``fit``), and the same errors and stops when a run
+    diverges, but about three times faster, which is what a reader waits
+    for when a control moves. The parameters live in one flat array (the
+    model's ``Parameter`` arrays are views into it), so the optimiser updates
+    them all with four operations instead of four per parameter.
     """
 
     def __init__(self, hidden, lr, batch_size, weight_decay, n_train, seed=0):
@@ -394,36 +404,126 @@ class _LabRun:
         self.X, self.y = X, y
         self.X_val, self.y_val = split["X_val"], split["y_val"]
         self.batch_size = batch_size
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.model = digit_mlp((64, *hidden, 10), rng=seed)
         self.loss = CrossEntropyLoss()
-        self.opt = optim.SGD(self.model.parameters(), lr=lr, momentum=LAB_MOMENTUM, weight_decay=weight_decay)
         self.rng = np.random.default_rng(seed)  # the shuffles, drawn epoch after epoch
         self.n_params = count_module_parameters(self.model)
         self.log = {key: [] for key in ("loss", "accuracy", "val_loss", "val_accuracy", "val_pred")}
         self.diverged = False
+        self._flatten()
+
+    def _flatten(self):
+        """Move the parameters into one flat array, with a gradient array and a momentum buffer alike."""
+        params = self.model.parameters()
+        self.flat = np.concatenate([p.data.ravel() for p in params])
+        self.grad = np.zeros_like(self.flat)
+        self.momentum = None  # made at the first step from the first gradient, as SGD does
+        start, self.layers = 0, []
+        views = []
+        for p in params:
+            stop = start + p.data.size
+            p.data = self.flat[start:stop].reshape(p.data.shape)
+            p.grad = self.grad[start:stop].reshape(p.data.shape)
+            views.append((p.data, p.grad))
+            start = stop
+        self.layers = [views[i:i + 2] for i in range(0, len(views), 2)]  # (W, dW), (b, db) of each Dense
 
     @property
     def epochs(self) -> int:
         """Epochs trained so far."""
         return len(self.log["loss"])
 
-    def _on_epoch(self, epoch, logs):
+    def _on_epoch(self):
         out = predict(self.model, self.X_val)
         self.log["val_loss"].append(float(self.loss(out, self.y_val)))
         self.log["val_pred"].append(out.argmax(axis=1))
         self.log["val_accuracy"].append(float(np.mean(self.log["val_pred"][-1] == self.y_val)))
+
+    def _step(self, Xb, yb):
+        """One SGD step on a batch: ``(loss, correct)``, or None (no step taken) when the output or loss is not finite.
+
+        The operations of nnlib's Dense, ReLU, cross-entropy and SGD, in
+        their order; where nnlib's layers refuse a non-finite input or
+        gradient, the same check raises the same error.
+        """
+        inputs, h = [], Xb
+        last = len(self.layers) - 1
+        for i, ((W, _), (b, _)) in enumerate(self.layers):
+            inputs.append(h)
+            z = h @ W
+            z += b
+            if i < last:
+                if not np.isfinite(z).all():
+                    as_float_array(z, "x")  # raises nnlib's own error
+                h = np.where(z > 0, z, 0)
+                inputs.append(z)
+            else:
+                h = z
+        out = h
+        if not np.isfinite(out).all():
+            return None
+        n = out.shape[0]
+        rows = np.arange(n)
+        shifted = out - out.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        value = float(-np.mean(log_p[rows, yb]))
+        if not math.isfinite(value):
+            return None
+        correct = int(np.count_nonzero(out.argmax(axis=1) == yb))
+        g = np.exp(log_p, out=log_p)
+        g[rows, yb] -= 1
+        g /= n
+        for i in range(last, -1, -1):
+            (W, dW), (_, db) = self.layers[i]
+            if i < last:
+                g = g * (inputs[2 * i + 1] > 0)  # ReLU's backward
+                if not np.isfinite(g).all():
+                    as_float_array(g, "grad_out")
+            x = inputs[2 * i]
+            np.matmul(x.T, g, out=dW)
+            np.sum(g, axis=0, out=db)
+            if i:
+                g = g @ W.T
+                if not np.isfinite(g).all():
+                    as_float_array(g, "grad_out")
+        grad = self.grad
+        grad += 0.0  # zero_grad() then +=: a gradient of -0.0 is stored as 0.0
+        d = grad + self.weight_decay * self.flat if self.weight_decay != 0 else grad
+        if self.momentum is None:
+            self.momentum = d.copy()
+        else:
+            self.momentum *= LAB_MOMENTUM
+            self.momentum += d
+        self.flat -= self.lr * self.momentum
+        return value, correct
+
+    def _epoch(self) -> bool:
+        """One pass over the training images in a fresh order; False when the run diverged in it."""
+        order = self.rng.permutation(len(self.X))
+        total, correct, bs = 0.0, 0, self.batch_size
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, len(order), bs):
+                idx = order[start:start + bs]
+                done = self._step(self.X[idx], self.y[idx])
+                if done is None:
+                    return False
+                total += done[0] * len(idx)
+                correct += done[1]
+        self.log["loss"].append(total / len(self.X))
+        self.log["accuracy"].append(float(correct / len(self.X)))
+        return True
 
     def train_to(self, epochs: int) -> None:
         """Train until ``epochs`` epochs are done (or the loss diverged)."""
         if self.diverged or self.epochs >= epochs:
             return
         with _one_blas_thread():
-            history = fit(self.model, self.loss, self.opt, self.X, self.y, epochs - self.epochs,
-                          batch_size=self.batch_size, rng=self.rng, progress=False, callbacks=[self._on_epoch],
-                          on_nonfinite="stop")
-        self.log["loss"] += history["loss"]
-        self.log["accuracy"] += history["accuracy"]
-        self.diverged = history.stopped
+            while self.epochs < epochs:
+                if not self._epoch():
+                    self.diverged = True
+                    return
+                self._on_epoch()
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS
-from .core import Control, Experiment
+from .core import RELAYOUT, Control, Experiment
 
 GATES = {
     "AND": np.array([0, 0, 0, 1]),
@@ -92,9 +92,9 @@ def draw_neuron(result: dict, fig):
     image = ax.imshow(result["a"], origin="lower", extent=(x1[0], x1[-1], x2[0], x2[-1]),
                       cmap="RdBu_r", interpolation="bilinear", clim=_output_range(result))  # a raster draws fast
     colorbar = fig.colorbar(image, ax=ax, label=f"neuron output ({result['activation']})")
-    has_line = result["line"] is not None
-    if has_line:
-        (line,) = ax.plot(*result["line"], color="k", lw=2, label="decision line $w_1x_1+w_2x_2+b=0$")
+    # the line always exists (hidden when w1 = w2 = 0), so that it can come and go without a fresh drawing
+    (line,) = ax.plot(*(result["line"] or ([], [])), color="k", lw=2, label="decision line $w_1x_1+w_2x_2+b=0$")
+    line.set_visible(result["line"] is not None)
     pts, labels = result["points"], result["labels"]
     points = []
     for target, marker in ((0, "o"), (1, "s")):
@@ -107,21 +107,34 @@ def draw_neuron(result: dict, fig):
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
     ax.set_title(_neuron_title(result))
-    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+
+    def make_legend():
+        handles = ([line] if line.get_visible() else []) + points
+        return ax.legend(handles, [h.get_label() for h in handles], loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                         ncol=3, fontsize=8, frameon=False)
+
+    legend = make_legend()
 
     def update(new: dict):
-        if (new["line"] is not None) != has_line or not np.array_equal(new["x1"], x1):
-            return False  # the legend gains or loses the line: draw afresh
+        nonlocal legend
+        if not np.array_equal(new["x1"], x1):
+            return False
         image.set_data(new["a"])
         image.set_clim(*_output_range(new))  # the colour bar follows
         colorbar.set_label(f"neuron output ({new['activation']})")
-        if has_line:
+        if new["line"] is not None:
             line.set_data(*new["line"])
         for target, scatter in enumerate(points):
             scatter.set_offsets(new["points"][new["labels"] == target])
-        for text, target in zip(legend.get_texts()[-2:], (0, 1)):
-            text.set_text(f"{new['gate']} target {target}")
+            scatter.set_label(f"{new['gate']} target {target}")
         ax.set_title(_neuron_title(new))
+        if (new["line"] is not None) != line.get_visible():  # the legend gains or loses the line
+            line.set_visible(new["line"] is not None)
+            legend.remove()
+            legend = make_legend()
+            return RELAYOUT
+        for text, scatter in zip(legend.get_texts()[-2:], points):
+            text.set_text(scatter.get_label())
         return True
 
     return update

@@ -211,3 +211,26 @@ def test_live_widget_recomputes_when_a_control_moves():
     assert len(box.results) == 3 and box.results[-1]["weight_decay"] == 0.01
     assert not np.array_equal(box.results[-1]["val_loss"], box.results[1]["val_loss"])
     assert 'data-experiment="digits_lab"' in box._repr_mimebundle_()["text/html"]
+
+
+def test_the_lab_loop_equals_nnlib_fit_with_sgd_bit_for_bit():
+    """The lab's own SGD loop does what fit + SGD do: the same losses, predictions and weights, exactly."""
+    run = _LabRun((32, 16), 0.1, 16, 0.01, 300, seed=2)
+    run.train_to(6)
+    model = digit_mlp([64, 32, 16, 10], rng=2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    val_loss, val_pred = [], []
+
+    def record(epoch, logs):
+        out = predict(model, run.X_val)
+        val_loss.append(float(CrossEntropyLoss()(out, run.y_val)))
+        val_pred.append(out.argmax(axis=1))
+
+    h = fit(model, CrossEntropyLoss(), opt, run.X, run.y, 6, batch_size=16, rng=np.random.default_rng(2),
+            progress=False, callbacks=[record])
+    np.testing.assert_array_equal(run.log["loss"], h["loss"])
+    np.testing.assert_array_equal(run.log["accuracy"], h["accuracy"])
+    np.testing.assert_array_equal(run.log["val_loss"], val_loss)
+    np.testing.assert_array_equal(run.log["val_pred"], val_pred)
+    for a, b in zip(run.model.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
