@@ -20,6 +20,7 @@ import json
 import time
 
 from .experiments.core import Control, Experiment, FigureView
+from .figure_text import control_label
 
 __all__ = ["live", "make_control", "LiveExperiment", "static_placeholder"]
 
@@ -34,10 +35,10 @@ def make_control(control: Control):
     layout = widgets.Layout(width="300px")
     if control.options is not None:
         return widgets.Dropdown(options=list(control.options), value=control.default,
-                                description=control.label, style=style, layout=layout)
+                                description=control_label(control.label), style=style, layout=layout)
     cls = widgets.IntSlider if control.is_integer else widgets.FloatSlider
     return cls(value=control.default, min=control.low, max=control.high, step=control.step,
-               description=control.label, continuous_update=False, style=style, layout=layout)
+               description=control_label(control.label), continuous_update=False, style=style, layout=layout)
 
 
 def static_placeholder(experiment: Experiment, params: dict) -> str:

@@ -93,8 +93,8 @@ def _label(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def render_frames(name: str, params: dict, outdir: Path) -> dict:
-    """Draw every frame of one experiment; returns the spec the script reads."""
+def render_frames(name: str, params: dict, outdir: Path, lang: str = "en") -> dict:
+    """Draw every frame of one experiment, its texts in ``lang``; returns the spec the script reads."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,7 +113,9 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
     folder = outdir / "_static" / "experiments" / name
     folder.mkdir(parents=True, exist_ok=True)
     frames = []
-    view = FigureView(experiment, dpi=FRAME_DPI, compress_level=6)  # drawn once, then updated frame by frame, like the live view
+    from nnbook.figure_text import control_label, translate_text
+
+    view = FigureView(experiment, dpi=FRAME_DPI, compress_level=6, language=lang)  # drawn once, then updated frame by frame, like the live view
     for combo in product(*values):
         chosen = dict(params, **{c.name: v for c, v in zip(controls, combo)})
         view.show(experiment.run(**chosen))
@@ -128,8 +130,8 @@ def render_frames(name: str, params: dict, outdir: Path) -> dict:
              min(range(len(vals)), key=lambda i: abs(vals[i] - params[c.name]))
              for c, vals in zip(controls, values)]
     return {
-        "title": experiment.title, "frames": frames, "start": start,
-        "controls": [{"name": c.name, "label": c.label, "labels": [_label(v) for v in vals], "stride": s}
+        "title": translate_text(experiment.title, lang), "frames": frames, "start": start,
+        "controls": [{"name": c.name, "label": control_label(c.label, lang), "labels": [_label(v) for v in vals], "stride": s}
                      for c, vals, s in zip(controls, values, strides)],
         "fixed": {k: v for k, v in params.items() if k not in experiment.static},
     }
@@ -164,11 +166,7 @@ def build_finished(app, exception) -> None:
     copy_mathjax(outdir)
     (outdir / "_static" / "nnbook-experiments.js").write_text(SCRIPT)
     cache: dict = {}
-    lang = edition(app.config)
-    # A translation shows the English edition's frames (code, outputs and figures are shared, not
-    # copied) when that edition is built beside it; each spec is stored next to its frames.
-    home = outdir.parent if lang != "en" and EDITIONS[lang]["folder"] == outdir.name else outdir
-    shared = "../" if home != outdir else ""
+    lang = edition(app.config)   # a translation draws its own frames, the figures' texts in its language
     for source in sorted((outdir / "_sources").rglob("*.ipynb")) if lang != "en" else []:
         path = translated_notebook(source.relative_to(outdir / "_sources").with_suffix("").as_posix(), lang)
         if path:
@@ -183,13 +181,8 @@ def build_finished(app, exception) -> None:
             name, params = match.group(1), json.loads(html.unescape(match.group(2)))
             key = (name, json.dumps(params, sort_keys=True))
             if key not in cache:
-                stored = home / "_static" / "experiments" / name / "spec.json"
-                spec = json.loads(stored.read_text()) if shared and stored.exists() else None
-                if spec is None or spec.get("params") != key[1]:
-                    spec = dict(render_frames(name, params, home), params=key[1])
-                    stored.write_text(json.dumps(spec))
-                cache[key] = spec
-            return static_html(name, cache[key], prefix + shared, lang)
+                cache[key] = render_frames(name, params, outdir, lang)
+            return static_html(name, cache[key], prefix, lang)
 
         new = PLACEHOLDER.sub(replace, text)
         script = f'<script src="{prefix}_static/nnbook-experiments.js"></script>'

@@ -187,14 +187,21 @@ class FigureView:
     dpi : float
     compress_level : int, 0-9
         zlib level of the PNG (the book's frames, stored on disk, use 6).
+    language : str, optional
+        "en" or "zh_CN": the language of the figure's texts (default: the reader's,
+        :func:`nnbook.get_language`; see :mod:`nnbook.figure_text`).
     """
 
-    def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI, compress_level: int = LIVE_PNG_COMPRESSION):
+    def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI, compress_level: int = LIVE_PNG_COMPRESSION,
+                 language: str | None = None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
+        from ..i18n import get_language
+
         self.experiment = experiment
         self.compress_level = compress_level
+        self.language = language or get_language()
         self.figure = Figure(figsize=experiment.figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
         self._update = None
@@ -212,12 +219,21 @@ class FigureView:
                 if outcome is RELAYOUT:
                     self._crop = None
                 self.updates += 1
+                self._translate()
                 return
         self.figure.clear()
         update = self.experiment.draw(result, self.figure)
         self._update = update if callable(update) else None  # e.g. a lambda returning plot()'s lines
         self._crop = None
         self.fresh_draws += 1
+        self._translate()
+
+    def _translate(self) -> None:
+        """The figure's texts in the view's language (nothing to do in English)."""
+        if self.language != "en":
+            from ..figure_text import translate_figure
+
+            translate_figure(self.figure, self.language)
 
     def _measure_crop(self):
         """The area to save: the canvas, or a larger box (inches) when something sticks out of the figure.
@@ -257,7 +273,7 @@ class FigureView:
         0 means the updater left exactly what ``draw`` would draw: the check
         every experiment's updater passes (``tests/nnbook/test_live_views.py``).
         """
-        fresh = FigureView(self.experiment, dpi=self.figure.dpi)
+        fresh = FigureView(self.experiment, dpi=self.figure.dpi, language=self.language)
         fresh.show(self.result)
         mine, theirs = self.rgba(), fresh.rgba()
         if mine.shape != theirs.shape:
