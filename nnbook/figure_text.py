@@ -125,9 +125,11 @@ def translate_figure(fig, lang: str | None = None) -> int:
         if new != text:
             artist.set_text(new)
             changed += 1
-        if _CJK.search(new) and font not in artist.get_fontfamily():
-            if "$" in new:   # mathtext draws the words around the maths in the first family's font only
-                artist.set_fontfamily([font, *artist.get_fontfamily()])
-            else:            # the CJK font draws what the first family lacks
-                artist.set_fontfamily([*artist.get_fontfamily(), font])
+        if _CJK.search(new):
+            family = [f for f in artist.get_fontfamily() if f != font]
+            # mathtext draws the words around the maths in the first family's font only; plain text
+            # falls back to the CJK font for what the first family lacks
+            wanted = [font, *family] if "$" in new else [*family, font]
+            if artist.get_fontfamily() != wanted:
+                artist.set_fontfamily(wanted)
     return changed

@@ -3,6 +3,7 @@ live updates still equal to a fresh drawing, English untouched, and no boxes wit
 import importlib.util
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -59,7 +60,7 @@ def test_the_catalogue_is_complete_its_fields_kept_and_compiled():
 
 @needs_font
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_every_text_of_a_chinese_figure_is_translated(name):
+def test_every_text_of_a_chinese_figure_is_translated(name, caplog):
     """Drawn at its defaults and after a few changes, a zh_CN figure shows no English words
     except the names the catalogue keeps as they are (Adam, ReLU, XOR, GPT-3 ...)."""
     experiment = REGISTRY[name]
@@ -79,6 +80,12 @@ def test_every_text_of_a_chinese_figure_is_translated(name):
             if CJK.search(text):
                 assert figure_text.cjk_font() in artist.get_fontfamily(), (text, artist.get_fontfamily())
         assert not left, f"{name} at {params}: texts left in English: {left}"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            view.png()   # drawn: no glyph may be missing from the fonts chosen (no empty boxes)
+        missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+        missing += [r.getMessage() for r in caplog.records if "does not have a glyph" in r.getMessage()]
+        assert not missing, f"{name} at {params}: {missing[:3]}"
     assert CJK.search(control_label(experiment.controls[0].label, "zh_CN") + translate_text(experiment.title, "zh_CN"))
 
 
