@@ -178,8 +178,18 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+def citation_list_semantics(app, pagename, templatename, context, doctree) -> None:
+    """Accessibility: docutils writes each bibliography entry as
+    ``<div role="doc-biblioentry">`` inside ``<div role="list">``; that DPUB-ARIA
+    role is deprecated, and a list's children must be list items. The entries
+    become ``role="listitem"`` (the ``citation`` class and ids stay)."""
+    if "body" in context:
+        context["body"] = context["body"].replace(' role="doc-biblioentry"', ' role="listitem"')
+
+
 def setup(app):
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", dedupe_scripts)
+    app.connect("html-page-context", citation_list_semantics)
     app.connect("build-finished", build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
