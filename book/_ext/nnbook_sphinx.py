@@ -17,7 +17,7 @@ import html
 import json
 import re
 import shutil
-from itertools import product
+from itertools import count, product
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,22 +53,25 @@ PLACEHOLDER = re.compile(
 
 SCRIPT = r"""
 // Kernel-free experiments: show the precomputed frame that matches the controls.
+// Each range control announces the value the reader sees (aria-valuetext) and the
+// figure's alt text says which settings its frame shows; a range input moves with
+// the arrow keys, Home/End and Page Up/Down, and each move fires "input".
 document.querySelectorAll(".nnbook-static").forEach(function (box) {
   var spec = JSON.parse(box.getAttribute("data-spec"));
   var img = box.querySelector("img");
   var inputs = box.querySelectorAll("[data-control]");
   function update() {
-    var index = 0;
+    var index = 0, settings = [];
     inputs.forEach(function (input, i) {
-      var k = parseInt(input.value, 10);
+      var k = parseInt(input.value, 10), control = spec.controls[i], text = control.labels[k];
       var out = box.querySelector('[data-value-of="' + input.getAttribute("data-control") + '"]');
-      if (out) { out.textContent = spec.controls[i].labels[k]; }
-      index += k * spec.controls[i].stride;
+      if (out) { out.textContent = text; }
+      input.setAttribute("aria-valuetext", text);
+      settings.push(control.label.replace(/[\s=]+$/, "") + " = " + text);
+      index += k * control.stride;
     });
     img.src = spec.base + spec.frames[index];
-    img.alt = spec.title + ": " + Array.prototype.map.call(inputs, function (input, i) {
-      return spec.controls[i].name + " = " + spec.controls[i].labels[parseInt(input.value, 10)];
-    }).join(", ");
+    img.alt = spec.title + ": " + settings.join(", ");
   }
   inputs.forEach(function (input) { input.addEventListener("input", update); });
   update();
@@ -137,23 +140,39 @@ def render_frames(name: str, params: dict, outdir: Path, lang: str = "en") -> di
     }
 
 
-def static_html(name: str, spec: dict, prefix: str, lang: str = "en") -> str:
+def frame_alt(spec: dict, indices: list[int]) -> str:
+    """The alt text of one frame: the experiment's title and the settings it shows
+    (the script writes the same text when a control moves)."""
+    settings = [f'{c["label"].rstrip(" =")} = {c["labels"][k]}' for c, k in zip(spec["controls"], indices)]
+    return f'{spec["title"]}: {", ".join(settings)}' if settings else spec["title"]
+
+
+def static_html(name: str, spec: dict, prefix: str, uid: str, lang: str = "en") -> str:
+    """The kernel-free experiment; ``uid`` (unique in its page) prefixes the controls' ids.
+
+    Each range control has a visible ``<label for>`` (its accessible name) and
+    ``aria-valuetext`` (the value shown beside it, which the script updates); the
+    visible value, an ``<output>``, is hidden from assistive technology, which
+    hears it as the slider's value already."""
     rows = []
     for i, c in enumerate(spec["controls"]):
+        ident, value = f'{uid}-{c["name"]}', html.escape(c["labels"][spec["start"][i]])
         rows.append(
-            f'<label class="nnbook-control" style="display:inline-block;margin:0 1.5em 0.5em 0">{html.escape(c["label"])} '
-            f'<input type="range" min="0" max="{len(c["labels"]) - 1}" step="1" value="{spec["start"][i]}" '
-            f'data-control="{html.escape(c["name"])}" aria-label="{html.escape(c["label"])}"> '
-            f'<output data-value-of="{html.escape(c["name"])}" style="display:inline-block;min-width:3em">{html.escape(c["labels"][spec["start"][i]])}</output></label>')
+            f'<span class="nnbook-control" style="display:inline-block;margin:0 1.5em 0.5em 0">'
+            f'<label for="{ident}">{html.escape(c["label"])}</label> '
+            f'<input type="range" id="{ident}" min="0" max="{len(c["labels"]) - 1}" step="1" value="{spec["start"][i]}" '
+            f'data-control="{html.escape(c["name"])}" aria-valuetext="{value}"> '
+            f'<output for="{ident}" data-value-of="{html.escape(c["name"])}" aria-hidden="true" '
+            f'style="display:inline-block;min-width:3em">{value}</output></span>')
     fixed = ", ".join(f"{k} = {_label(v)}" for k, v in spec["fixed"].items())
     payload = dict(spec, base=f"{prefix}_static/experiments/{name}/")
     first = sum(s * c["stride"] for s, c in zip(spec["start"], spec["controls"]))
     return (
         f'<div class="nnbook-static" data-experiment="{html.escape(name)}" '
         f'data-spec="{html.escape(json.dumps(payload), quote=True)}">'
-        f'<div class="nnbook-controls">{"".join(rows)}</div>'
-        f'<img src="{prefix}_static/experiments/{name}/{spec["frames"][first]}" alt="{html.escape(spec["title"])}" '
-        'style="max-width:100%;height:auto">'
+        f'<div class="nnbook-controls" role="group" aria-label="{html.escape(spec["title"])}">{"".join(rows)}</div>'
+        f'<img src="{prefix}_static/experiments/{name}/{spec["frames"][first]}" '
+        f'alt="{html.escape(frame_alt(spec, spec["start"]))}" style="max-width:100%;height:auto">'
         f'<p class="nnbook-note" style="font-size:0.85em;opacity:0.8">'
         f'{EDITIONS[lang]["frames_note"].format(fixed=html.escape(fixed))}</p></div>'
     )
@@ -176,13 +195,14 @@ def build_finished(app, exception) -> None:
         if "nnbook-experiment" not in text:
             continue
         prefix = "../" * (len(page.relative_to(outdir).parts) - 1)
+        numbers = count(1)  # the experiments of this page, for unique ids
 
         def replace(match):
             name, params = match.group(1), json.loads(html.unescape(match.group(2)))
             key = (name, json.dumps(params, sort_keys=True))
             if key not in cache:
                 cache[key] = render_frames(name, params, outdir, lang)
-            return static_html(name, cache[key], prefix, lang)
+            return static_html(name, cache[key], prefix, f"nnbook-{name}-{next(numbers)}", lang)
 
         new = PLACEHOLDER.sub(replace, text)
         script = f'<script src="{prefix}_static/nnbook-experiments.js"></script>'
@@ -297,11 +317,21 @@ def _toctree_transform():
     return TranslateToctreeCaptions
 
 
+def citation_list_semantics(app, pagename, templatename, context, doctree) -> None:
+    """Accessibility: docutils writes each bibliography entry as
+    ``<div role="doc-biblioentry">`` inside ``<div role="list">``; that DPUB-ARIA
+    role is deprecated, and a list's children must be list items. The entries
+    become ``role="listitem"`` (the ``citation`` class and ids stay)."""
+    if "body" in context:
+        context["body"] = context["body"].replace(' role="doc-biblioentry"', ' role="listitem"')
+
+
 def setup(app):
     app.add_transform(_toctree_transform())
     app.connect("config-inited", set_theme_defaults)
     app.connect("html-page-context", dedupe_scripts)
     app.connect("html-page-context", language_switch)
     app.connect("html-page-context", launch_translated_notebooks, priority=600)   # after the theme's buttons
+    app.connect("html-page-context", citation_list_semantics)
     app.connect("build-finished", build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -26,6 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = ROOT / "assets" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -62,6 +65,23 @@ def platform_fonts(page, selector: str) -> list[str]:
     node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     return [f["familyName"] for f in fonts if f.get("glyphCount", 0) > 0]
+
+
+def html_pages() -> list[str]:
+    """Every page of the built book, relative to _build/html: each ``.html`` file,
+    at any depth (another edition under ``zh/`` included), except Sphinx's own
+    folders (``_static``, ``_sources``, ...) and redirect stubs (a bare
+    ``<meta http-equiv="Refresh">``, like the root index.html, which shows nothing
+    and sends the reader to a page audited here)."""
+    pages = []
+    for path in sorted(HTML.rglob("*.html")):
+        rel = path.relative_to(HTML)
+        if any(part.startswith("_") for part in rel.parts[:-1]):
+            continue
+        if re.match(r'\s*<meta http-equiv="refresh"', path.read_text(encoding="utf-8")[:500], re.I):
+            continue
+        pages.append(rel.as_posix())
+    return pages
 
 
 def _skip_reason() -> str | None:
@@ -187,6 +207,113 @@ def test_experiments_respond_and_launch_links_point_here(browser, server, doc, e
         assert binder and all(notebook in h for h in binder), f"Binder links on {doc}: {binder}"
         download = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.getAttribute('href'))")
         assert any(h.endswith(Path(notebook).name) for h in download), f"no .ipynb download link on {doc}"
+        assert not errors, f"console errors on {doc}: {errors}"
+        assert not outside, f"requests that left localhost on {doc}: {outside}"
+    finally:
+        context.close()
+
+
+def _typeset(page) -> None:
+    """Wait until MathJax has typeset the page (the audit sees its final markup)."""
+    page.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+                  " { await MathJax.startup.promise; } }")
+
+
+# Starts the audit after the call returns (axe.run would otherwise do most of its
+# work before returning), so that one tab audits while the other loads its page.
+AUDIT = """tags => { window.nnbookAudit = new Promise(go => setTimeout(go, 0))
+    .then(() => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}))
+    .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       targets: v.nodes.map(n => n.target.join(" "))}))); }"""
+
+
+def test_every_page_passes_axe_wcag_a_aa(browser, server):
+    """axe-core, every rule tagged WCAG 2.0 or 2.1 A or AA, on every built page at
+    desktop and phone widths. One tab per width (the phone's emulates a mobile
+    device) visits every page; each audit runs in its tab while the other tab
+    loads its page, so that both of Chromium's renderers keep busy. Fails
+    listing every violation: rule, page, width and element."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci --prefix assets` (make book does)")
+    pages = html_pages()
+    assert "book/index.html" in pages and "book/bibliography.html" in pages, pages
+    contexts = {width: browser.new_context(viewport=viewport, is_mobile=width == "phone", has_touch=width == "phone")
+                for width, viewport in WIDTHS.items()}
+    found, auditing = [], {}
+
+    def collect(width, tab):
+        for v in tab.evaluate("() => window.nnbookAudit"):
+            found.extend(f"{v['id']} ({v['impact']}: {v['help']}) on {auditing[width]} at {width} width: {target}"
+                         for target in v["targets"])
+
+    try:
+        tabs = {width: context.new_page() for width, context in contexts.items()}
+        for tab in tabs.values():
+            tab.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("data:", "blob:"))
+                      or urlparse(r.request.url).hostname in ("127.0.0.1", "localhost") else r.abort())
+        for rel in pages:
+            for width, tab in tabs.items():
+                if width in auditing:
+                    collect(width, tab)
+                tab.goto(f"{server}/{rel}", wait_until="load")
+                _typeset(tab)
+                tab.add_script_tag(path=str(AXE))
+                tab.evaluate(AUDIT, AXE_TAGS)
+                auditing[width] = rel
+        for width, tab in tabs.items():
+            collect(width, tab)
+    finally:
+        for context in contexts.values():
+            context.close()
+    assert not found, (f"{len(found)} axe-core violations (WCAG 2.0/2.1 A and AA) in {len(pages)} pages:\n"
+                       + "\n".join(found))
+
+
+def experiment_pages() -> list[str]:
+    return [f for f in notebook_pages()
+            if (HTML / f"{f}.html").exists() and "nnbook-static" in (HTML / f"{f}.html").read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("doc", experiment_pages())
+def test_experiments_work_from_the_keyboard(browser, server, doc):
+    """Each range control of a kernel-free experiment has a visible label that is
+    its accessible name, is reached with Tab, moves with an arrow key, and then
+    the figure, its alt text and the control's aria-valuetext follow."""
+    from playwright.sync_api import expect
+
+    context, page, outside, errors = open_page(browser, f"{server}/{doc}.html", {"width": 1280, "height": 900})
+    try:
+        boxes = page.locator(".nnbook-static")
+        for i in range(boxes.count()):
+            box = boxes.nth(i)
+            img = box.locator("img")
+            sliders = box.locator("input[type=range]")
+            title = box.evaluate("b => JSON.parse(b.getAttribute('data-spec')).title")
+            for j in range(sliders.count()):
+                slider = sliders.nth(j)
+                where = f"control {j} of experiment {i} ({title}) on {doc}"
+                label = slider.evaluate("e => e.labels.length ? e.labels[0].textContent.trim() : ''")
+                assert label, f"{where} has no label element"
+                assert box.locator(f"label[for='{slider.get_attribute('id')}']").is_visible(), f"{where}: label not visible"
+                expect(slider, f"{where}: its accessible name is not its label").to_have_accessible_name(label)
+                if j == 0:
+                    slider.focus()
+                else:
+                    page.keyboard.press("Tab")
+                assert slider.evaluate("e => e === document.activeElement"), f"{where} is not reached with Tab"
+                shown = box.locator(f"[data-value-of='{slider.get_attribute('data-control')}']")
+                before_src, before_text = img.get_attribute("src"), slider.get_attribute("aria-valuetext")
+                assert before_text == shown.inner_text().strip(), f"{where}: aria-valuetext is not the value shown"
+                at_top = slider.input_value() == slider.get_attribute("max")
+                page.keyboard.press("ArrowLeft" if at_top else "ArrowRight")
+                after_text = slider.get_attribute("aria-valuetext")
+                assert img.get_attribute("src") != before_src, f"{where}: the arrow key did not change the figure"
+                assert after_text != before_text and after_text == shown.inner_text().strip(), \
+                    f"{where}: aria-valuetext {after_text!r} after the arrow key (before {before_text!r})"
+                alt = img.get_attribute("alt")
+                assert alt.startswith(f"{title}: ") and f"{label.rstrip(' =')} = {after_text}" in alt, \
+                    f"{where}: the figure's alt text does not say what it shows: {alt!r}"
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
         assert not errors, f"console errors on {doc}: {errors}"
         assert not outside, f"requests that left localhost on {doc}: {outside}"
     finally:
