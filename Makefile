@@ -37,8 +37,11 @@ $(ASSETS): assets/package.json assets/package-lock.json
 ## Build the HTML book into _build/html, and its Chinese edition into _build/html/zh
 ## (warnings are errors).
 book: $(STAMP) $(ASSETS)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
-	$(BIN)/python scripts/build_translation.py zh_CN
+	@# the two editions are independent builds: the Chinese one runs beside the English one
+	@mkdir -p _build; $(BIN)/python scripts/build_translation.py zh_CN > _build/zh.log 2>&1 & zh=$$!; \
+	$(BIN)/jupyter-book build . --warningiserror --keep-going; en=$$?; \
+	wait $$zh; zhrc=$$?; echo "--- the Chinese edition (_build/html/zh):"; cat _build/zh.log; \
+	test $$en -eq 0 -a $$zhrc -eq 0
 	@echo "The book is at: $(CURDIR)/_build/html/index.html (中文版: $(CURDIR)/_build/html/zh/index.html)"
 
 ## After editing the English text: refresh the Chinese catalogues in locale/zh_CN
@@ -49,7 +52,7 @@ translations: $(STAMP)
 ## Run every test: nnlib's and nnbook's unit tests, nbval over every notebook in book/,
 ## and the browser test when Chromium is installed and the book is built.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env tests book
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval --nbval-current-env tests book
 
 ## Re-execute the notebooks in place after editing them (stores outputs and widget state).
 execute: $(STAMP)

@@ -190,7 +190,10 @@ def build_finished(app, exception) -> None:
         path = translated_notebook(source.relative_to(outdir / "_sources").with_suffix("").as_posix(), lang)
         if path:
             shutil.copyfile(ROOT / path, source)
+    others = {info["folder"] for key, info in EDITIONS.items() if key != lang and info["folder"]}
     for page in sorted(outdir.rglob("*.html")):
+        if page.relative_to(outdir).parts[0] in others:   # another edition's pages, built on their own
+            continue
         text = page.read_text(encoding="utf-8")
         if "nnbook-experiment" not in text:
             continue

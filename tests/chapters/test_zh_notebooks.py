@@ -200,7 +200,7 @@ that goes on here.
 
 $$
 x = 1
-$$ (eq-x)
+$$ (sample-eqn)
 
 ```{admonition} A title
 :class: note
@@ -236,7 +236,7 @@ EXPECTED = """(sec-x)=
 
 $$«
 x = 1
-»$$ (eq-x)
+»$$ (sample-eqn)
 
 ```{admonition} «A title»
 :class: note
