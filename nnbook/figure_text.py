@@ -92,10 +92,11 @@ def _language(lang: str | None) -> str:
 
 def translate_text(text: str, lang: str | None = None) -> str:
     """``text`` in ``lang`` (default: the reader's language); itself when it has no translation."""
-    if (lang or get_language()) == "en" or not text or not has_words(text):
+    lang = lang or get_language()
+    if lang == "en" or not text or not has_words(text):
         return text
     message, values = template(text)
-    translated = _catalogue(lang or get_language()).gettext(message)
+    translated = _catalogue(lang).gettext(message)
     if translated == message:
         return text
     return translated.format(*values)

@@ -1,13 +1,15 @@
 """Build one translated edition of the book, or refresh the translation catalogues.
 
-    python scripts/build_translation.py zh_CN            # HTML into _build/html/zh (after the English build)
+    python scripts/build_translation.py zh_CN            # HTML into _build/html/zh
     python scripts/build_translation.py --update zh_CN   # English text changed: refresh locale/zh_CN's catalogues
     python scripts/build_translation.py --templates DIR  # only the English book's message templates (.pot)
 
 The edition is built from the same sources and configuration as the English
 book (``_config.yml``), with Sphinx's ``language`` set, so the prose comes
-from ``locale/<language>/LC_MESSAGES/book/*.po`` and the code, its outputs and
-the figures are those of the English notebooks. Warnings are errors, as in
+from ``locale/<language>/LC_MESSAGES/book/*.po``; the code and its stored
+outputs are those of the English notebooks, and the experiments' kernel-free
+frames are drawn again with their texts in the language (it does not need the
+English build, and ``make book`` runs the two side by side). Warnings are errors, as in
 ``make book``. ``--update`` regenerates the message templates with Sphinx's
 gettext builder and merges them into the catalogues with sphinx-intl: a
 message whose English changed becomes fuzzy (the tests then fail until it is

@@ -15,20 +15,20 @@ unchanged texts are kept; a text no longer drawn is dropped.
 """
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
 from babel.messages.catalog import Catalog  # noqa: E402
-from babel.messages.mofile import write_mo  # noqa: E402
-from babel.messages.pofile import read_po, write_po  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+from nnbook_messages import mo_bytes, po_bytes  # noqa: E402  (the same .po layout and .mo as nnbook.po's)
 
 from nnbook.figure_text import DOMAIN, has_words, template  # noqa: E402
 from nnbook.i18n import LOCALE_DIR  # noqa: E402
@@ -81,18 +81,6 @@ def read(path: Path) -> Catalog:
         return read_po(f, domain=DOMAIN)
 
 
-def write(catalog: Catalog, path: Path) -> None:
-    buf = io.BytesIO()
-    write_po(buf, catalog, width=76, omit_header=False)
-    path.write_bytes(buf.getvalue())
-
-
-def compiled(catalog: Catalog) -> bytes:
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    return buf.getvalue()
-
-
 def update(languages=("zh_CN",)) -> int:
     messages = collect()
     for lang in languages:
@@ -106,7 +94,7 @@ def update(languages=("zh_CN",)) -> int:
                             auto_comments=[", ".join(names)])
             entry.flags = set()
         path.parent.mkdir(parents=True, exist_ok=True)
-        write(new, path)
+        path.write_bytes(po_bytes(new))
         todo = sum(1 for m in new if m.id and not m.string)
         print(f"{path.relative_to(ROOT)}: {len(messages)} messages, {todo} untranslated")
     return 0
@@ -114,7 +102,7 @@ def update(languages=("zh_CN",)) -> int:
 
 def compile_all() -> int:
     for path in catalogues():
-        path.with_suffix(".mo").write_bytes(compiled(read(path)))
+        path.with_suffix(".mo").write_bytes(mo_bytes(read(path)))
     return 0
 
 
@@ -136,7 +124,7 @@ def problems(path: Path, messages: dict | None = None) -> list[str]:
     if messages is not None:
         found += [f"missing: {message!r}" for message in messages if catalog.get(message) is None]
     mo = path.with_suffix(".mo")
-    if not mo.exists() or mo.read_bytes() != compiled(catalog):
+    if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
         found.append(f"{mo.name} is not what {path.name} compiles to (run compile)")
     return found
 

@@ -193,6 +193,7 @@ def _names(src: str):
     bare_calls(tree.body)
     return defined, used, calls_on
 
+
 def needed_cells(sources: list, starters: list) -> list:
     """Which of a notebook's code cells an exercise's answers can depend on.
 

@@ -16,6 +16,7 @@ import functools
 import http.server
 import re
 import shutil
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -45,15 +46,16 @@ def notebook_pages() -> list[str]:
     return [f for f in toc_pages() if (ROOT / f"{f}.ipynb").exists()]
 
 
-#: The editions under _build/html: English at the root, Chinese in zh/ (``make book`` builds both).
-EDITIONS = {"": "en", "zh/": "zh-CN"}
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import nnbook_sphinx  # noqa: E402  (the editions and their notebooks, as the book's extension defines them)
+
+#: The editions under _build/html, by folder prefix ("" English, "zh/" Chinese): their languages.
+EDITIONS = {(info["folder"] + "/" if info["folder"] else ""): lang for lang, info in nnbook_sphinx.EDITIONS.items()}
 
 
 def edition_notebook(edition: str, doc: str) -> str:
-    """The notebook a page's launch buttons open: the Chinese one for a Chinese page, where it exists."""
-    head, name = doc.rsplit("/", 1)
-    translated = f"{head}/zh/{name}.ipynb"
-    return translated if edition == "zh/" and (ROOT / translated).exists() else f"{doc}.ipynb"
+    """The notebook a page's launch buttons open: the edition's own, where it has one."""
+    return nnbook_sphinx.translated_notebook(doc, EDITIONS[edition]) or f"{doc}.ipynb"
 
 
 def platform_fonts(page, selector: str) -> list[str]:
@@ -150,7 +152,8 @@ def open_page(browser, url, viewport):
 def test_page_renders_offline(browser, server, doc, edition):
     context, page, outside, errors = open_page(browser, f"{server}/{edition}{doc}.html", {"width": 1280, "height": 900})
     try:
-        assert page.get_attribute("html", "lang") == EDITIONS[edition], page.get_attribute("html", "lang")
+        lang = nnbook_sphinx.EDITIONS[EDITIONS[edition]]["hreflang"]
+        assert page.get_attribute("html", "lang") == lang, page.get_attribute("html", "lang")
         switch = page.locator("nav.nnbook-language a")
         other = "zh/" if edition == "" else ""
         assert switch.count() == 1 and switch.first.evaluate("a => a.href").endswith(f"/{other}{doc}.html")
