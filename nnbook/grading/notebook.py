@@ -205,21 +205,30 @@ def needed_cells(sources: list, starters: list) -> list:
     import, ``exec``, a cell that does not parse); the result is the needed indices in order.
     """
     info = {k: _names(src) for k, src in enumerate(sources) if src is not None}
-    needed = {k for k in starters if k in info}
-    needed |= {k for k, names in info.items() if names is None}
-    changed = True
-    while changed:
-        changed = False
-        wanted, held = set(), set()        # names the needed cells read; names they bind
-        for k in needed:
-            if info[k] is not None:
-                wanted |= info[k][1] - info[k][0]     # a name the cell binds itself is not asked of others
-                held |= info[k][0]
-        for k, names in info.items():
-            if k in needed or names is None:
-                continue
-            defined, _, calls_on = names
-            if defined & wanted or calls_on & wanted & held:
-                needed.add(k)
-                changed = True
+    binders, callers = {}, {}                 # name -> the cells that bind it / make a bare call on it
+    for k, names in info.items():
+        if names is not None:
+            for name in names[0]:
+                binders.setdefault(name, []).append(k)
+            for name in names[2]:
+                callers.setdefault(name, []).append(k)
+    needed, wanted, held = set(), set(), set()   # names the needed cells read from others; names they bind
+    todo = [k for k in starters if k in info] + [k for k, names in info.items() if names is None]
+    while todo:                               # each cell and each name is taken up once: linear in the notebook
+        k = todo.pop()
+        if k in needed:
+            continue
+        needed.add(k)
+        if info[k] is None:
+            continue
+        defined, used, _ = info[k]
+        for name in used - defined - wanted:  # a name the cell binds itself is not asked of others
+            wanted.add(name)
+            todo += binders.get(name, [])
+            if name in held:
+                todo += callers.get(name, [])
+        for name in defined - held:
+            held.add(name)
+            if name in wanted:
+                todo += callers.get(name, [])
     return sorted(needed)

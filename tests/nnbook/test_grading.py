@@ -418,6 +418,11 @@ def test_needed_cells_follow_the_names_answers_read():
     assert needed_cells(sources + ["from os import *"], [4]) == [0, 2, 3, 4, 9]   # names it cannot read: kept
     assert needed_cells(["x = 1", "def g():\n    global x\n    x = 2", "def a():\n    return x"], [2]) == [0, 1, 2]
     assert needed_cells(["x = 1", "exec('y = 2')", "def a():\n    return y"], [2]) == [1, 2]
+    # a hostile chain as long as a notebook may be (5,000 cells, each reading the one before):
+    # every cell is needed, and the search takes each cell and each name once
+    chain = ["v0 = 0"] + [f"v{k} = v{k - 1} + 1" for k in range(1, 5000)] + ["import os", "os.getpid()"]
+    assert needed_cells(chain, [4999]) == list(range(5000))
+    assert needed_cells(chain + ["def f():\n    return os.sep"], [5002]) == [5000, 5001, 5002]
 
 
 def test_default_mode_runs_the_helper_cells_an_answer_needs_and_skips_the_rest(released, tmp_path):
