@@ -176,7 +176,9 @@ class FigureView:
     drawn afresh. :meth:`png` renders the figure once per call: the area it
     crops to is measured after each fresh drawing (the contents' bounding
     box joined with the figure's own box, so nothing that sticks out, such as
-    a legend below the axes, is cut off) and reused by the updates.
+    a legend below the axes, is cut off) and reused by the updates. Its
+    canvas is Agg with text layouts and glyph bitmaps remembered between
+    renderings (:mod:`~nnbook.experiments.textcache`: the same pixels).
 
     The figure does not belong to pyplot, so views never pile up in
     ``plt.get_fignums()`` and need no closing.
@@ -194,16 +196,16 @@ class FigureView:
 
     def __init__(self, experiment: Experiment, dpi: float = LIVE_DPI, compress_level: int = LIVE_PNG_COMPRESSION,
                  language: str | None = None):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         from ..i18n import get_language
+        from .textcache import canvas_class
 
         self.experiment = experiment
         self.compress_level = compress_level
         self.language = language or get_language()
         self.figure = Figure(figsize=experiment.figsize, dpi=dpi)
-        FigureCanvasAgg(self.figure)
+        canvas_class()(self.figure)  # Agg, remembering its text layouts and glyphs between renderings
         self._update = None
         self._crop = None  # not measured yet; _CANVAS, or the Bbox (inches) that savefig crops to
         #: How many results were drawn afresh and how many went through the updater.
