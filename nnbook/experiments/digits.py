@@ -321,7 +321,7 @@ def _confusion_artists(ax, M, title):
     ax.tick_params(labelsize=7)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=1.0)  # a fixed height: matplotlib need not look for ticks above
 
     def update(M):
         M = np.asarray(M)
@@ -661,7 +661,7 @@ def _gallery_artists(ax, result: dict):
     def update(result: dict):
         n = len(result["images"])
         image.set_data(gallery_mosaic(result["images"])[0])
-        ax.set_title(_gallery_title(result) if n else "", fontsize=10)
+        ax.set_title(_gallery_title(result) if n else "", fontsize=10, y=1.0)
         none.set_visible(n == 0)
         for k, caption in enumerate(captions):
             caption.set_text(_captions(result)[k] if k < n else "")

@@ -143,7 +143,7 @@ def _draw_surface(ax, result: dict) -> list:
     artists += ax.plot(*result["start"], marker="o", ms=7, color="k", zorder=4, ls="none", label="start")
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
-    ax.set_title(f"{result['surface']}: $f = ${result['formula']}", fontsize=9)
+    ax.set_title(f"{result['surface']}: $f = ${result['formula']}", fontsize=9, y=1.0)
     return artists
 
 
@@ -179,7 +179,7 @@ def _fit_loss_axes(ax, ax2, result: dict) -> None:
     ax2.set_autoscaley_on(True)
     ax2.autoscale_view(scalex=False)
     ax2.set_ylim(LOSS_FLOOR / 2, None if result["runs"] else 10.0)  # no curves: a fixed top, not the last one
-    ax2.set_title(f"learning rate {result['lr']:g}, momentum {result['momentum']:g}", fontsize=9)
+    ax2.set_title(f"learning rate {result['lr']:g}, momentum {result['momentum']:g}", fontsize=9, y=1.0)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax2.legend(handles=handles, fontsize=6.5, loc="best", framealpha=0.9)  # replaces the previous legend
 

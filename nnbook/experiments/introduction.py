@@ -102,7 +102,7 @@ def draw_network_size(result: dict, fig):
     ax.axvline(limit, color="0.3", ls="--", lw=1)
     ax.text(limit * 1.3, -0.6, "bf16 weights\nfill 80 GB", fontsize=7, color="0.3", va="bottom")
     ax.set_xlabel("parameters (log scale)")
-    ax.set_title("Your network among published models", fontsize=10)
+    ax.set_title("Your network among published models", fontsize=10, y=1.0)
     text = fig.add_subplot(grid[1])
     text.axis("off")
     values = []

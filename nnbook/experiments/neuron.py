@@ -106,7 +106,7 @@ def draw_neuron(result: dict, fig):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
-    ax.set_title(_neuron_title(result))
+    ax.set_title(_neuron_title(result), y=1.0)  # a fixed height: matplotlib need not look for ticks above
 
     def make_legend():
         handles = ([line] if line.get_visible() else []) + points
@@ -127,7 +127,7 @@ def draw_neuron(result: dict, fig):
         for target, scatter in enumerate(points):
             scatter.set_offsets(new["points"][new["labels"] == target])
             scatter.set_label(f"{new['gate']} target {target}")
-        ax.set_title(_neuron_title(new))
+        ax.set_title(_neuron_title(new), y=1.0)
         if (new["line"] is not None) != line.get_visible():  # the legend gains or loses the line
             line.set_visible(new["line"] is not None)
             legend.remove()
