@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -136,8 +138,8 @@ class Experiment:
 LIVE_DPI = 100
 #: Margin kept around a live figure's contents, in inches.
 LIVE_PAD = 0.1
-#: zlib level of the live PNGs: 3 encodes about a third faster than Pillow's default 6, for files
-#: 5-20 % larger (which only travel from the kernel to the browser on the same machine).
+#: zlib level of the live PNGs: 3 encodes about twice as fast as zlib's default 6, for files
+#: about 10 % larger (which only travel from the kernel to the browser on the same machine).
 LIVE_PNG_COMPRESSION = 3
 
 
@@ -148,22 +150,29 @@ _CANVAS = "canvas"  # the crop is the canvas itself
 
 
 def encode_png(rgba, compress_level: int = LIVE_PNG_COMPRESSION) -> bytes:
-    """PNG bytes of an (H, W, 4) uint8 image, such as an Agg canvas's buffer, encoded by Pillow.
+    """PNG bytes of an (H, W, 4) uint8 image, such as an Agg canvas's buffer.
 
     An image that is opaque everywhere (a figure on its white face) is
-    stored as RGB, a quarter smaller and faster to encode; the pixels the
-    reader sees are the same.
+    stored as RGB, a quarter smaller; the pixels the reader sees are the
+    same. The file is written with :mod:`zlib` directly, every row with
+    PNG's filter type 0 ("none"): on figures, which are mostly flat colour,
+    that compresses as well as the adaptive row filters Pillow always tries
+    (the files are a few per cent smaller), in about a third of the time.
     """
-    from PIL import Image
-
-    rgba = np.ascontiguousarray(rgba)
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4 or 0 in rgba.shape:
+        raise ValueError(f"encode_png takes a non-empty (H, W, 4) uint8 image, got {rgba.dtype} of shape {rgba.shape}")
     height, width = rgba.shape[:2]
-    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
-    if (rgba[..., 3] == 255).all():
-        image = image.convert("RGB")
-    buf = io.BytesIO()
-    image.save(buf, format="png", compress_level=compress_level)
-    return buf.getvalue()
+    pixels, colour_type = (rgba[..., :3], 2) if (rgba[..., 3] == 255).all() else (rgba, 6)  # 2: RGB, 6: RGBA
+    rows = np.zeros((height, 1 + pixels.shape[1] * pixels.shape[2]), dtype=np.uint8)  # a 0 (filter) byte per row
+    rows[:, 1:] = pixels.reshape(height, -1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)  # 8 bits, deflate, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), compress_level)) + chunk(b"IEND", b""))
 
 
 class FigureView:

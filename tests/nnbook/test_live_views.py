@@ -167,3 +167,28 @@ def test_pixels_unlike_fresh_counts_what_a_wrong_updater_leaves_behind():
     assert view.pixels_unlike_fresh() == 0
     view.show(exp.run(y=2.0))
     assert view.pixels_unlike_fresh() > 100
+
+
+def test_png_encoder_round_trips_through_pillow():
+    import io
+
+    from PIL import Image
+
+    from nnbook.experiments.core import encode_png
+
+    rng = np.random.default_rng(0)
+    opaque = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    opaque[..., 3] = 255
+    see_through = opaque.copy()
+    see_through[3, 5, 3] = 17
+    for image, mode in ((opaque, "RGB"), (see_through, "RGBA")):
+        for level in (0, 3, 9):
+            decoded = Image.open(io.BytesIO(encode_png(image, level)))
+            assert decoded.mode == mode and decoded.size == (53, 37)
+            assert np.array_equal(np.asarray(decoded), image[..., :len(mode)])
+    view = FigureView(REGISTRY["deep"])
+    view.show(REGISTRY["deep"].run())
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(view.png())).convert("RGBA")), view.rgba())
+    for bad in (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 4)), np.zeros((0, 4, 4), np.uint8)):
+        with pytest.raises(ValueError, match="uint8 image"):
+            encode_png(bad)
