@@ -28,6 +28,7 @@ but the speed.
 from __future__ import annotations
 
 import math
+import os
 
 import matplotlib
 import numpy as np
@@ -46,6 +47,10 @@ MAX_GLYPHS = 16384
 _layouts: dict = {}
 _glyphs: dict = {}
 _heights: dict = {}
+_font_files: dict = {}
+#: The settings matplotlib's font lookup depends on (``FontManager.findfont`` reads the same ones): lists, values.
+_FONT_LISTS = tuple(f"font.{key}" for key in ("family", "serif", "sans-serif", "cursive", "fantasy", "monospace"))
+_FONT_VALUES = tuple(f"font.{key}" for key in ("style", "variant", "weight", "stretch", "size"))
 
 
 def _version() -> tuple:
@@ -65,11 +70,33 @@ def clear_caches() -> None:
     _layouts.clear()
     _glyphs.clear()
     _heights.clear()
+    _font_files.clear()
 
 
 def cache_sizes() -> dict:
     """How many layouts, glyph bitmaps and font heights are remembered now."""
     return {"layouts": len(_layouts), "glyphs": len(_glyphs), "fonts": len(_heights)}
+
+
+def _fonts(prop) -> tuple:
+    """The font files matplotlib draws ``prop`` with (its first choice and fallbacks), looked up once.
+
+    Matplotlib looks them up for every text it lays out and draws, reading
+    eleven settings and searching once per font family each time. The
+    answer is kept by the font properties, those settings, the fonts the
+    font manager knows (``addfont`` adds to them) and the variable that
+    hides the system's fonts: everything the lookup depends on.
+    """
+    manager = backend_agg._fontManager
+    get = matplotlib.rcParams._get
+    settings = (*(tuple(get(name)) for name in _FONT_LISTS), *map(get, _FONT_VALUES))
+    key = (tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+           prop.get_size(), prop.get_file(), prop.get_math_fontfamily(), settings, id(manager),
+           len(manager.ttflist), os.environ.get("MPL_IGNORE_SYSTEM_FONTS"))
+    files = _font_files.get(key)
+    if files is None:
+        files = _remember(_font_files, MAX_LAYOUTS, key, tuple(manager._find_fonts_by_props(prop)))
+    return files
 
 
 def _remember(table: dict, limit: int, key, value):
@@ -91,8 +118,7 @@ class TextCachingRendererAgg(RendererAgg):
         if isinstance(features, list):
             features = tuple(features)
         size = prop.get_size_in_points()
-        fonts = tuple(backend_agg._fontManager._find_fonts_by_props(prop))
-        key = (fonts, size, self.dpi, s, flags, features, language)
+        key = (_fonts(prop), size, self.dpi, s, flags, features, language)
         placed = _layouts.get(key)
         if placed is None:
             font = self._prepare_font(prop)
@@ -134,7 +160,7 @@ class TextCachingRendererAgg(RendererAgg):
         font, size and resolution, with the same arithmetic. (None, None,
         None) lets ``Text`` measure the font itself.
         """
-        fonts = tuple(backend_agg._fontManager._find_fonts_by_props(prop))
+        fonts = _fonts(prop)
         size = prop.get_size_in_points()
         key = (fonts, size, self.dpi)
         metrics = _heights.get(key)

@@ -109,3 +109,21 @@ def test_other_matplotlib_versions_get_plain_agg(monkeypatch):
     monkeypatch.setattr(textcache, "VERIFIED", ())
     assert not textcache.enabled() and textcache.canvas_class() is FigureCanvasAgg
     assert type(FigureView(REGISTRY["neuron"]).figure.canvas) is FigureCanvasAgg
+
+
+def test_changing_the_font_settings_between_drawings_is_followed():
+    """The remembered font lookup is keyed by the settings it reads: a new default family takes effect."""
+    import matplotlib as mpl
+
+    textcache.clear_caches()
+    drawn = {}
+    for family in ("sans-serif", "serif", "monospace", "sans-serif"):
+        with mpl.rc_context({"font.family": family}):
+            for canvas in (FigureCanvasAgg, textcache.TextCachingCanvasAgg):
+                fig = Figure(figsize=(2, 1), dpi=100)
+                canvas(fig)
+                fig.text(0.1, 0.4, "Family 123")
+                fig.canvas.draw()
+                drawn[family, canvas] = np.array(fig.canvas.buffer_rgba())
+        assert np.array_equal(drawn[family, FigureCanvasAgg], drawn[family, textcache.TextCachingCanvasAgg]), family
+    assert not np.array_equal(drawn["serif", FigureCanvasAgg], drawn["sans-serif", FigureCanvasAgg])
