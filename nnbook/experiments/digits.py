@@ -673,6 +673,24 @@ def _gallery_artists(ax, result: dict):
     return update
 
 
+def plain_log_labels(axis) -> None:
+    """Label a log-scale axis with plain decimals (0.01, 0.2, 2.31) rather than powers of ten.
+
+    Matplotlib chooses which ticks get a label as usual; a loss between
+    0.001 and 10 reads more easily as decimals than as :math:`2.31\\times10^0`,
+    and the labels are drawn without mathtext, so moving a control does not
+    parse a new formula for every new tick value.
+    """
+    from matplotlib.ticker import LogFormatter
+
+    class PlainDecimals(LogFormatter):
+        def _num_to_string(self, x, vmin, vmax):
+            return f"{x:g}"
+
+    axis.set_major_formatter(PlainDecimals())
+    axis.set_minor_formatter(PlainDecimals())
+
+
 def draw_digits_lab(result: dict, fig):
     """Loss and accuracy curves, the validation confusion matrix and a gallery of mistakes; returns the updater."""
     grid = fig.add_gridspec(2, 2, height_ratios=(1, 1.15), hspace=0.45, wspace=0.3)
@@ -680,6 +698,7 @@ def draw_digits_lab(result: dict, fig):
     e = result["epoch"]
     curves = ax_loss.plot(e, result["loss"], label="training") + ax_loss.plot(e, result["val_loss"], label="validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    plain_log_labels(ax_loss.yaxis)
     ax_loss.legend(fontsize=8)
     curves += ax_acc.plot(e, result["accuracy"], label="training") + \
         ax_acc.plot(e, result["val_accuracy"], label="validation")
