@@ -411,6 +411,7 @@ class _LabRun:
         self.n_params = count_module_parameters(self.model)
         self.log = {key: [] for key in ("loss", "accuracy", "val_loss", "val_accuracy", "val_pred")}
         self.diverged = False
+        self._rows = {}  # batch size -> np.arange(batch size)
         self._flatten()
 
     def _flatten(self):
@@ -445,26 +446,31 @@ class _LabRun:
 
         The operations of nnlib's Dense, ReLU, cross-entropy and SGD, in
         their order; where nnlib's layers refuse a non-finite input or
-        gradient, the same check raises the same error.
+        gradient, the same check raises the same error. (A sum is finite
+        only if every entry is, so one sum screens an array; the full check
+        runs only when the sum is not finite, which may also be an overflow.)
         """
-        inputs, h = [], Xb
+        inputs, masks, h = [], [], Xb
         last = len(self.layers) - 1
         for i, ((W, _), (b, _)) in enumerate(self.layers):
             inputs.append(h)
             z = h @ W
             z += b
             if i < last:
-                if not np.isfinite(z).all():
+                if not math.isfinite(z.sum()) and not np.isfinite(z).all():
                     as_float_array(z, "x")  # raises nnlib's own error
-                h = np.where(z > 0, z, 0)
-                inputs.append(z)
+                mask = z > 0
+                masks.append(mask)
+                h = np.where(mask, z, 0)  # ReLU
             else:
                 h = z
         out = h
-        if not np.isfinite(out).all():
+        if not math.isfinite(out.sum()) and not np.isfinite(out).all():
             return None
         n = out.shape[0]
-        rows = np.arange(n)
+        rows = self._rows.get(n)
+        if rows is None:
+            rows = self._rows[n] = np.arange(n)
         shifted = out - out.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         value = float(-np.mean(log_p[rows, yb]))
@@ -477,19 +483,16 @@ class _LabRun:
         for i in range(last, -1, -1):
             (W, dW), (_, db) = self.layers[i]
             if i < last:
-                g = g * (inputs[2 * i + 1] > 0)  # ReLU's backward
-                if not np.isfinite(g).all():
+                g *= masks[i]  # ReLU's backward
+                if not math.isfinite(g.sum()) and not np.isfinite(g).all():
                     as_float_array(g, "grad_out")
-            x = inputs[2 * i]
-            np.matmul(x.T, g, out=dW)
+            np.matmul(inputs[i].T, g, out=dW)
             np.sum(g, axis=0, out=db)
             if i:
                 g = g @ W.T
-                if not np.isfinite(g).all():
+                if not math.isfinite(g.sum()) and not np.isfinite(g).all():
                     as_float_array(g, "grad_out")
-        grad = self.grad
-        grad += 0.0  # zero_grad() then +=: a gradient of -0.0 is stored as 0.0
-        d = grad + self.weight_decay * self.flat if self.weight_decay != 0 else grad
+        d = self.grad + self.weight_decay * self.flat if self.weight_decay != 0 else self.grad
         if self.momentum is None:
             self.momentum = d.copy()
         else:
