@@ -127,3 +127,24 @@ def test_changing_the_font_settings_between_drawings_is_followed():
                 drawn[family, canvas] = np.array(fig.canvas.buffer_rgba())
         assert np.array_equal(drawn[family, FigureCanvasAgg], drawn[family, textcache.TextCachingCanvasAgg]), family
     assert not np.array_equal(drawn["serif", FigureCanvasAgg], drawn["sans-serif", FigureCanvasAgg])
+
+
+def test_a_text_changed_in_place_is_laid_out_again():
+    """Size, rotation, alignment and spacing are part of a remembered layout's key."""
+    changes = [dict(fontsize=14), dict(rotation=30), dict(ha="right"), dict(va="top"), dict(linespacing=2.0),
+               dict(text="two\nlines"), dict(fontfamily="serif"), dict(fontweight="bold")]
+    images = {}
+    for canvas in (FigureCanvasAgg, textcache.TextCachingCanvasAgg):
+        fig = Figure(figsize=(3, 2), dpi=100)
+        canvas(fig)
+        ax = fig.add_subplot()
+        label = ax.text(0.5, 0.5, "Label 42", ha="center")
+        frames = []
+        for change in [{}] + changes:
+            label.update(change)
+            fig.canvas.draw()
+            frames.append(np.array(fig.canvas.buffer_rgba()))
+        images[canvas] = frames
+    for k, (plain, cached) in enumerate(zip(images[FigureCanvasAgg], images[textcache.TextCachingCanvasAgg])):
+        assert np.array_equal(plain, cached), ([{}] + changes)[k]
+    assert len({frame.tobytes() for frame in images[FigureCanvasAgg]}) == len(changes) + 1  # each change shows
