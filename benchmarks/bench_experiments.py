@@ -15,7 +15,13 @@ extension (book/_ext/nnbook_sphinx.py) draws its frames with its own
 their bytes per page (as drawn by the current code) and, when a built book
 is present (``--html``, by default _build/html), what that build's pages
 carry. No book build is needed.
-Usage: python benchmarks/bench_experiments.py [NAME ...] [--repeat N] [--no-frames] [--html DIR]
+
+Table 3c: the experiments that work ahead of the reader (``Experiment.ahead``:
+the digit lab trains the settings one move away in the background) measured
+again with a reader's pause between two moves (``--pace``, 1 s), during
+which that work is done.
+
+Usage: python benchmarks/bench_experiments.py [NAME ...] [--repeat N] [--pace S] [--no-frames] [--html DIR]
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import re
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import matplotlib
@@ -35,6 +42,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from nnbook.experiments import REGISTRY, backprop, digits  # noqa: E402
+from nnbook.experiments.ahead import AHEAD  # noqa: E402
 from nnbook.widgets import live  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,15 +51,21 @@ CHANGES = 20
 RUN_CACHES = {"digits_lab": digits._lab_run.cache_clear, "xor_training": backprop._RUNS.clear}
 
 
-def measure(experiment, repeat: int = 1) -> dict:
+def measure(experiment, repeat: int = 1, pace: float = 0.0) -> dict:
     """Median and 95th percentile (ms) of compute, draw and both over ``repeat`` x CHANGES control moves.
 
     Each repetition builds a new live view and takes the same path; caches
     kept by an experiment (the digit lab's trained runs) are cleared first,
-    so every repetition pays what a reader's first visit pays.
+    and work done ahead of the reader is stopped, so every repetition pays
+    what a reader's first visit pays. ``pace`` is a reader's time between
+    two moves, in seconds: 0 moves the next control as soon as the figure is
+    there (nothing is done ahead then); with a pause, an experiment that
+    works ahead (``Experiment.ahead``) does so while the reader looks.
     """
     timings, fresh = [], 0
     for _ in range(repeat):
+        AHEAD.cancel()
+        AHEAD.wait_idle()
         if experiment.name in RUN_CACHES:
             RUN_CACHES[experiment.name]()
         view = live(experiment)
@@ -59,10 +73,13 @@ def measure(experiment, repeat: int = 1) -> dict:
             for name, value in params.items():
                 if view.controls[name].value != value:  # exactly one control moves per step
                     view.controls[name].value = value
+            time.sleep(pace)
         if len(view.timings) != CHANGES + 1:
             raise RuntimeError(f"{experiment.name}: {len(view.timings) - 1} updates for {CHANGES} changes")
         timings += view.timings[1:]
         fresh += view.view.fresh_draws - 1
+    AHEAD.cancel()
+    AHEAD.wait_idle()
     columns = {"compute": [t["compute"] for t in timings], "draw": [t["draw"] for t in timings]}
     columns["total"] = [c + d for c, d in zip(columns["compute"], columns["draw"])]
     out = {}
@@ -72,18 +89,27 @@ def measure(experiment, repeat: int = 1) -> dict:
     return out
 
 
-def main(names=(), repeat: int = 1) -> None:
-    print(f"Table 3: update latency of the live view over {repeat} x {CHANGES} control changes, milliseconds")
+def _table(experiments, repeat: int, pace: float) -> None:
     print(f"{'experiment':<22}{'compute med':>12}{'p95':>8}{'draw med':>10}{'p95':>8}"
           f"{'total med':>11}{'p95':>8}{'redrawn':>9}")
-    for name, exp in REGISTRY.items():
-        if names and name not in names:
-            continue
-        m = measure(exp, repeat)
+    for name, exp in experiments.items():
+        m = measure(exp, repeat, pace)
         print(f"{name:<22}{m['compute'][0]:>12.1f}{m['compute'][1]:>8.1f}{m['draw'][0]:>10.1f}{m['draw'][1]:>8.1f}"
-              f"{m['total'][0]:>11.1f}{m['total'][1]:>8.1f}{m['fresh']:>9d}")
+              f"{m['total'][0]:>11.1f}{m['total'][1]:>8.1f}{m['fresh']:>9d}", flush=True)
+
+
+def main(names=(), repeat: int = 1, pace: float = 1.0) -> None:
+    chosen = {name: exp for name, exp in REGISTRY.items() if not names or name in names}
+    print(f"Table 3: update latency of the live view over {repeat} x {CHANGES} control changes, each made as soon"
+          " as the last figure is there, milliseconds")
+    _table(chosen, repeat, 0.0)
     print("(redrawn: how many of the changes needed a fresh figure rather than an update in place;"
           " targets: total median <= 100 ms, p95 <= 250 ms)")
+    ahead = {name: exp for name, exp in chosen.items() if exp.ahead is not None}
+    if ahead and pace > 0:
+        print(f"\nTable 3c: the experiments that work ahead of the reader, at a reader's pace ({pace:g} s between"
+              " two moves), milliseconds")
+        _table(ahead, repeat, pace)
 
 
 def _sphinx_extension():
@@ -158,11 +184,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="experiments to measure (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="times to take the path (default 3)")
+    parser.add_argument("--pace", type=float, default=1.0,
+                        help="a reader's seconds between two moves for table 3c (default 1; 0 skips the table)")
     parser.add_argument("--no-frames", action="store_true", help="skip table 3b (frames per page)")
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html",
                         help="a built book to compare with (default _build/html, used when present)")
     args = parser.parse_args()
-    main(args.names, args.repeat)
+    main(args.names, args.repeat, args.pace)
     if not args.no_frames:
         print()
         frames_table(args.names, args.html)

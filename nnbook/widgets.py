@@ -19,6 +19,7 @@ import html
 import json
 import time
 
+from .experiments.ahead import AHEAD
 from .experiments.core import Control, Experiment, FigureView
 from .figure_text import control_label
 
@@ -80,17 +81,25 @@ class LiveExperiment:
         self.timings = []
         self._params = params
 
-    def update(self, change=None) -> None:
-        """Recompute with the controls' current values and redraw (called when one moves)."""
+    def update(self, moved: bool = False) -> None:
+        """Recompute with the controls' current values and redraw (called with ``moved=True`` when one moves).
+
+        Work done ahead of the reader waits while this runs. Once the reader
+        has moved a control, an experiment with ``ahead`` gets the work for
+        the settings one move further started in the background.
+        """
         params = {name: w.value for name, w in self.controls.items()}
-        t0 = time.perf_counter()
-        result = self.experiment.run(**params)
-        t1 = time.perf_counter()
-        self.view.show(result)
-        self.image.value = self.view.png()
-        t2 = time.perf_counter()
+        with AHEAD.paused():
+            t0 = time.perf_counter()
+            result = self.experiment.run(**params)
+            t1 = time.perf_counter()
+            self.view.show(result)
+            self.image.value = self.view.png()
+            t2 = time.perf_counter()
         self.results.append(result)
         self.timings.append({"compute": t1 - t0, "draw": t2 - t1})
+        if moved and self.experiment.ahead is not None:
+            AHEAD.schedule(self.experiment.ahead(**params))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {
@@ -151,7 +160,7 @@ def live(experiment: Experiment, **initial) -> LiveExperiment:
             failed.clear()
         with errors:  # the Output widget shows an exception raised inside it
             try:
-                result.update()
+                result.update(moved=True)
             except Exception:
                 failed.append(True)
                 raise

@@ -83,6 +83,12 @@ class Experiment:
     :class:`FigureView`) calls the updater when a control moves, which is
     several times faster than clearing the figure and drawing it afresh; the
     tests check that both give the same pixels.
+
+    ``ahead``, for an experiment whose ``compute`` is slow, takes the same
+    parameters and returns jobs for :data:`~nnbook.experiments.ahead.AHEAD`:
+    the work that the settings one move away will need, done in the
+    background while the reader looks at the figure (a live view hands them
+    over once the reader has moved a control).
     """
 
     name: str
@@ -92,6 +98,7 @@ class Experiment:
     draw: Callable[[dict, Any], None]
     static: Sequence[str] = field(default_factory=tuple)
     figsize: tuple = (9.0, 4.0)
+    ahead: Callable[..., Sequence] | None = None
 
     def defaults(self) -> dict:
         return {c.name: c.default for c in self.controls}

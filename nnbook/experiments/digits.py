@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from nnlib.metrics import confusion_matrix
 from nnlib.module import Sequential
 from ..sizes import count_module_parameters
 from nnlib.train import predict
+from .ahead import AHEAD
 from .core import Control, Experiment
 
 #: Seeds of the chapter's split: test part first, then validation from the rest.
@@ -501,12 +503,19 @@ class _LabRun:
         self.flat -= self.lr * self.momentum
         return value, correct
 
-    def _epoch(self) -> bool:
-        """One pass over the training images in a fresh order; False when the run diverged in it."""
+    def _epoch(self, should_stop=None):
+        """One pass over the training images in a fresh order.
+
+        True when done, False when the run diverged in it, None when
+        ``should_stop()`` said to stop part way (the caller puts the run back
+        as it was before the epoch).
+        """
         order = self.rng.permutation(len(self.X))
         total, correct, bs = 0.0, 0, self.batch_size
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, len(order), bs):
+                if should_stop is not None and should_stop():
+                    return None
                 idx = order[start:start + bs]
                 done = self._step(self.X[idx], self.y[idx])
                 if done is None:
@@ -517,16 +526,36 @@ class _LabRun:
         self.log["accuracy"].append(float(correct / len(self.X)))
         return True
 
-    def train_to(self, epochs: int) -> None:
-        """Train until ``epochs`` epochs are done (or the loss diverged)."""
+    def train_to(self, epochs: int, should_stop=None) -> bool:
+        """Train until ``epochs`` epochs are done (or the loss diverged).
+
+        With ``should_stop`` (work done ahead of the reader, see
+        :mod:`~nnbook.experiments.ahead`), training may stop part way through
+        an epoch: the weights, momentum and shuffling generator are put back
+        as they were before that epoch, so that training on later gives the
+        same run bit for bit. Returns False when it stopped so, else True.
+        """
         if self.diverged or self.epochs >= epochs:
-            return
+            return True
         with _one_blas_thread():
             while self.epochs < epochs:
-                if not self._epoch():
+                if should_stop is not None:
+                    saved = (self.flat.copy(), None if self.momentum is None else self.momentum.copy(),
+                             self.rng.bit_generator.state)
+                outcome = self._epoch(should_stop)
+                if outcome is None:
+                    self.flat[...] = saved[0]  # in place: the model's parameters are views of it
+                    self.momentum, self.rng.bit_generator.state = saved[1], saved[2]
+                    return False
+                if not outcome:
                     self.diverged = True
-                    return
+                    return True
                 self._on_epoch()
+        return True
+
+
+#: Held by whoever trains a lab run: the reader's update or the work done ahead of it (one at a time).
+_TRAINING = threading.Lock()
 
 
 @functools.lru_cache(maxsize=64)
@@ -567,8 +596,9 @@ def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epo
     n_train = _choice(n_train, LAB_TRAIN_SIZES, "n_train", int)
     if isinstance(epochs, bool) or not float(epochs).is_integer() or not 1 <= epochs <= LAB_MAX_EPOCHS:
         raise ValueError(f"epochs must be a whole number in [1, {LAB_MAX_EPOCHS}], got {epochs!r}")
-    run = _lab_run(widths, lr, batch_size, weight_decay, n_train)
-    run.train_to(int(epochs))
+    with AHEAD.paused(), _TRAINING:  # work done ahead stops at its next step and lets go of the lock
+        run = _lab_run(widths, lr, batch_size, weight_decay, n_train)
+        run.train_to(int(epochs))
     E = min(int(epochs), run.epochs)
     y_val = digits_split()["y_val"]
     X_val = digits_split()["X_val"]
@@ -588,6 +618,46 @@ def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epo
     result.update(confusion=confusion_matrix(y_val, pred, num_classes=10), val_acc=float(np.mean(pred == y_val)),
                   mistakes=wrong, images=X_val[shown].reshape(-1, 8, 8), true=y_val[shown], predicted=pred[shown])
     return result
+
+
+def _training_job(config: tuple, epochs: int):
+    """A job for :data:`~nnbook.experiments.ahead.AHEAD`: train the run of ``config`` to ``epochs`` epochs."""
+    def job(should_stop):
+        with _TRAINING:
+            return _lab_run(*config).train_to(epochs, should_stop)
+    job.config, job.epochs = config, epochs
+    return job
+
+
+def digits_lab_ahead(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epochs=30, n_train="1077"):
+    """The training the lab's next move may need, as jobs to run while the reader looks at the figure.
+
+    First this setting trained on to :data:`LAB_MAX_EPOCHS` (whatever the
+    epochs slider picks next is then there), then every setting that one
+    control (hidden widths, learning rate, batch size, weight decay,
+    training images) can reach, trained to ``epochs``: the options next to
+    the current ones first, then those two away, and so on. The jobs fill
+    the runs :func:`digits_lab` uses, so its result is the same whoever
+    trained them.
+    """
+    current = {"hidden": _hidden(hidden), "lr": _choice(lr, LAB_LEARNING_RATES, "lr", float),
+               "batch_size": _choice(batch_size, LAB_BATCH_SIZES, "batch_size", int),
+               "weight_decay": _choice(weight_decay, LAB_WEIGHT_DECAYS, "weight_decay", float),
+               "n_train": _choice(n_train, LAB_TRAIN_SIZES, "n_train", int)}
+    order = ("hidden", "lr", "batch_size", "weight_decay", "n_train")
+    choices = {"hidden": [_hidden(h) for h in LAB_HIDDEN],
+               "lr": [float(v) for v in LAB_LEARNING_RATES], "batch_size": [int(v) for v in LAB_BATCH_SIZES],
+               "weight_decay": [float(v) for v in LAB_WEIGHT_DECAYS], "n_train": [int(v) for v in LAB_TRAIN_SIZES]}
+    jobs = [_training_job(tuple(current[k] for k in order), LAB_MAX_EPOCHS)]
+    for distance in range(1, max(len(v) for v in choices.values())):
+        for name in order:
+            values = choices[name]
+            i = values.index(current[name])
+            for j in (i - distance, i + distance):
+                if 0 <= j < len(values):
+                    config = tuple(values[j] if k == name else current[k] for k in order)
+                    jobs.append(_training_job(config, int(epochs)))
+    return jobs
 
 
 def _lab_title(result: dict) -> str:
@@ -741,6 +811,7 @@ digits_lab_experiment = Experiment(
     ],
     compute=digits_lab,
     draw=draw_digits_lab,
+    ahead=digits_lab_ahead,
     static=("weight_decay", "epochs"),
     figsize=(7.0, 6.5),
 )

@@ -1,0 +1,98 @@
+"""Work done ahead of the reader, while the kernel waits for the next move of a control.
+
+A reader looks at a live figure for a second or more before moving a
+control again; on a machine with two cores or more that time is free. An
+experiment whose ``compute`` is slow (the digit lab trains a network for
+every new setting) may hand :data:`AHEAD` the work its *next* results will
+need (the settings one move away), and a thread does it in the background.
+
+The background thread never competes with the reader: every update of a
+live view runs inside :meth:`Ahead.paused`, and the jobs check
+:meth:`Ahead.should_stop` between small pieces of work (one gradient step),
+stop at once, and leave things as they were before the piece they stopped
+in; they go on when the update is done. Jobs only fill caches that
+``compute`` consults, and compute exactly what ``compute`` would, so a
+result is the same whoever computed it (the tests check it bit for bit).
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Callable, Sequence
+
+__all__ = ["Ahead", "AHEAD"]
+
+#: A job: called with ``should_stop``; returns True when its work is done,
+#: False when it stopped early (it is then called again, later).
+Job = Callable[[Callable[[], bool]], bool]
+
+
+class Ahead:
+    """One background thread that runs the latest list of jobs, pausing whenever the reader's update runs."""
+
+    def __init__(self):
+        self._lock = threading.Condition()
+        self._jobs: list = []
+        self._pauses = 0
+        self._running = False
+        self._generation = 0  # counts schedule() calls: a running job of an older list stops
+        self._thread = None
+        #: Jobs finished since the start (the tests and the benchmark read it).
+        self.finished = 0
+
+    def schedule(self, jobs: Sequence[Job]) -> None:
+        """Replace the waiting jobs with ``jobs`` (most wanted first) and wake the thread."""
+        with self._lock:
+            self._jobs = list(jobs)
+            self._generation += 1
+            if self._jobs and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._loop, name="nnbook-ahead", daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+
+    def cancel(self) -> None:
+        """Drop the waiting jobs (one that is running finishes its piece of work and stops)."""
+        self.schedule([])
+
+    @contextlib.contextmanager
+    def paused(self):
+        """While the block runs, background jobs stop at their next check and wait."""
+        with self._lock:
+            self._pauses += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pauses -= 1
+                self._lock.notify_all()
+
+    def should_stop(self) -> bool:
+        """True while an update runs: a job should stop now."""
+        return self._pauses > 0
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no job is waiting or running; False if ``timeout`` seconds passed first."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._jobs and not self._running, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._jobs and self._pauses == 0)
+                job, generation = self._jobs[0], self._generation
+                self._running = True
+            try:
+                done = job(lambda: self._pauses > 0 or self._generation != generation)
+            except Exception:  # a job that fails is dropped: compute will do that work (and raise) itself
+                done = True
+            with self._lock:
+                self._running = False
+                if done:
+                    self.finished += 1
+                    if self._jobs and self._jobs[0] is job:
+                        self._jobs.pop(0)
+                self._lock.notify_all()
+
+
+#: The background worker that every live view shares.
+AHEAD = Ahead()

@@ -1,0 +1,155 @@
+"""Work done ahead of the reader: the background thread yields to every update, and what it
+computes is exactly what the update would have computed itself."""
+import time
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from nnbook.experiments import REGISTRY, digits  # noqa: E402
+from nnbook.experiments.ahead import AHEAD, Ahead  # noqa: E402
+from nnbook.experiments.digits import _LabRun, digits_lab_ahead  # noqa: E402
+from nnbook.widgets import live  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def quiet_background():
+    AHEAD.cancel()
+    assert AHEAD.wait_idle(60)
+    yield
+    AHEAD.cancel()
+    assert AHEAD.wait_idle(60)
+
+
+def test_jobs_run_in_order_and_wait_while_an_update_runs():
+    ahead, done = Ahead(), []
+
+    def job(name, pieces=3):
+        state = {"left": pieces}
+
+        def run(should_stop):
+            while state["left"]:
+                if should_stop():
+                    return False
+                time.sleep(0.01)
+                state["left"] -= 1
+            done.append(name)
+            return True
+        return run
+
+    with ahead.paused():
+        ahead.schedule([job("a"), job("b")])
+        time.sleep(0.1)
+        assert done == []  # nothing runs during an update
+    assert ahead.wait_idle(10) and done == ["a", "b"] and ahead.finished == 2
+    ahead.schedule([job("slow", pieces=50)])
+    time.sleep(0.05)
+    with ahead.paused():  # stops within one piece, and is taken up again afterwards
+        stopped_at = len(done)
+        time.sleep(0.1)
+        assert len(done) == stopped_at
+    assert ahead.wait_idle(10) and done[-1] == "slow"
+
+
+def test_a_failing_job_is_dropped_and_new_jobs_replace_waiting_ones():
+    ahead, done = Ahead(), []
+
+    def boom(should_stop):
+        raise RuntimeError("no")
+
+    def later(name):
+        def run(should_stop):
+            done.append(name)
+            return True
+        return run
+
+    with ahead.paused():
+        ahead.schedule([boom, later("old")])
+        ahead.schedule([later("new")])
+    assert ahead.wait_idle(10) and done == ["new"]
+    ahead.schedule([boom, later("after")])
+    assert ahead.wait_idle(10) and done == ["new", "after"]
+
+
+def _state(run):
+    return (run.flat.copy(), None if run.momentum is None else run.momentum.copy(),
+            str(run.rng.bit_generator.state), {k: list(map(np.asarray, v)) for k, v in run.log.items()})
+
+
+def _same(a, b):
+    assert np.array_equal(a[0], b[0]) and (a[1] is None) == (b[1] is None)
+    assert a[1] is None or np.array_equal(a[1], b[1])
+    assert a[2] == b[2]
+    for key in a[3]:
+        assert len(a[3][key]) == len(b[3][key]) and all(np.array_equal(x, y) for x, y in zip(a[3][key], b[3][key]))
+
+
+def test_a_run_stopped_part_way_through_an_epoch_is_put_back_and_goes_on_to_the_same_run():
+    direct = _LabRun((32,), 0.1, 16, 0.001, 300, seed=4)
+    direct.train_to(5)
+    stopped = _LabRun((32,), 0.1, 16, 0.001, 300, seed=4)
+    stopped.train_to(2)
+    before = _state(stopped)
+    calls = iter(range(10**6))
+    assert stopped.train_to(5, should_stop=lambda: next(calls) == 7) is False  # the 8th step of epoch 3
+    _same(_state(stopped), before)  # exactly as before the epoch it stopped in
+    for k in (3, 11, 5):  # more interruptions, each part way through an epoch
+        calls = iter(range(10**6))
+        assert stopped.train_to(5, should_stop=lambda k=k: next(calls) == k) is False
+    assert stopped.train_to(5, should_stop=lambda: False) is True
+    _same(_state(stopped), _state(direct))
+
+
+def test_the_lab_plans_this_setting_to_the_last_epoch_then_every_option_nearest_first():
+    trained = []
+    for job in digits_lab_ahead(lr="0.1", n_train="300", epochs=10):
+        config, epochs = job.config, job.epochs
+        trained.append((config, epochs))
+    here = ((16, 16), 0.1, 32, 0.0, 300)
+    assert trained[0] == (here, 40)
+    assert len(trained) == 1 + 4 + 4 + 4 + 4 + 2 and len(set(trained)) == len(trained)
+    moved = [sum(a != b for a, b in zip(config, here)) for config, _ in trained[1:]]
+    assert moved == [1] * (len(trained) - 1) and all(epochs == 10 for _, epochs in trained[1:])
+    # the options next to the current ones come first: hidden 16 and 32-32, lr 0.03 and 0.3, ...
+    assert [config for config, _ in trained[1:4]] == [((16,), 0.1, 32, 0.0, 300), ((32, 32), 0.1, 32, 0.0, 300),
+                                                       ((16, 16), 0.03, 32, 0.0, 300)]
+
+
+def test_the_view_works_ahead_only_after_a_reader_moves_and_the_results_are_the_same():
+    experiment = REGISTRY["digits_lab"]
+    digits._lab_run.cache_clear()
+    finished = AHEAD.finished
+    box = live(experiment, n_train="300", epochs=10)
+    time.sleep(0.2)
+    assert AHEAD.finished == finished and not AHEAD._jobs  # building the view (or running a notebook) starts nothing
+    box.controls["lr"].value = "0.1"
+    assert AHEAD.wait_idle(120) and AHEAD.finished == finished + 1 + 4 * 4 + 2  # every option of every control
+    misses = digits._lab_run.cache_info().misses
+    box.controls["batch_size"].value = "64"  # one move away: trained in the background
+    assert digits._lab_run.cache_info().misses == misses
+    box.controls["epochs"].value = 40  # this setting was trained on to the last epoch
+    assert digits._lab_run.cache_info().misses == misses
+    warm = box.results[-2:]
+    digits._lab_run.cache_clear()
+    for result, params in zip(warm, [dict(batch_size="64"), dict(batch_size="64", epochs=40)]):
+        cold = experiment.run(lr="0.1", n_train="300", **{"epochs": 10, **params})
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "confusion", "mistakes"):
+            assert np.array_equal(result[key], cold[key]), key
+
+
+def test_an_update_does_not_wait_for_the_work_ahead():
+    """The reader's update runs while heavy background training is scheduled, and gets the right answer."""
+    experiment = REGISTRY["digits_lab"]
+    digits._lab_run.cache_clear()
+    box = live(experiment, hidden="128-128", batch_size="8", n_train="300", epochs=5)
+    box.controls["lr"].value = "0.01"  # schedules ~11 runs of the largest network
+    time.sleep(0.05)
+    assert AHEAD._jobs  # the background is busy with them when the reader moves again
+    box.controls["weight_decay"].value = "0.001"  # one move away: may be half trained in the background
+    result = box.results[-1]
+    digits._lab_run.cache_clear()
+    cold = experiment.run(hidden="128-128", batch_size="8", n_train="300", epochs=5, lr="0.01", weight_decay="0.001")
+    for key in ("loss", "val_loss", "confusion"):
+        assert np.array_equal(result[key], cold[key]), key
