@@ -41,14 +41,15 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from nnbook.experiments import REGISTRY, backprop, digits  # noqa: E402
+from nnbook.experiments import REGISTRY, backprop, deep, digits  # noqa: E402
 from nnbook.experiments.ahead import AHEAD  # noqa: E402
 from nnbook.widgets import live  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGES = 20
 #: How to forget the training runs an experiment keeps between updates (data sets stay cached).
-RUN_CACHES = {"digits_lab": digits._lab_run.cache_clear, "xor_training": backprop._RUNS.clear}
+RUN_CACHES = {"digits_lab": digits._lab_run.cache_clear, "xor_training": backprop._RUNS.clear,
+              "deep": deep._computed.clear}
 
 
 def measure(experiment, repeat: int = 1, pace: float = 0.0) -> dict:

@@ -13,6 +13,7 @@ average over.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 
 import numpy as np
@@ -27,6 +28,7 @@ from nnlib.norm import BatchNorm1d, LayerNorm
 from nnlib.optim import SGD
 from nnlib.train import fit
 from nnlib._validate import as_rng, check_number
+from .ahead import AHEAD
 from .core import Control, Experiment
 
 __all__ = ["INITIALISATIONS", "ACTIVATION_LAYERS", "NORMALISATIONS", "mlp", "normalisation_mask",
@@ -231,6 +233,43 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
     """
     if isinstance(depth, float) and depth.is_integer():  # the HTML book's slider values arrive as floats
         depth = int(depth)
+    key = (depth, activation, initialisation, normalisation, width, epochs, lr, momentum, seed)
+    try:
+        hash(key)
+    except TypeError:  # not a setting of the widget: computing it raises the error that names the argument
+        return _deep_run(*key)
+    with AHEAD.paused():
+        result = _computed.get(key)
+        if result is None:
+            result = _deep_run(*key)
+            _keep(key, result)
+    return _copy(result)
+
+
+#: Results of the settings computed last (the work done ahead of the reader fills it too).
+_computed: dict = {}
+MAX_COMPUTED = 512
+#: deep_gradients' parameters and defaults, in order.
+_DEFAULTS = {name: p.default for name, p in inspect.signature(deep_gradients).parameters.items()}
+
+
+class _Stopped(Exception):
+    """Raised between two epochs when work done ahead of the reader has to stop."""
+
+
+def _copy(result: dict) -> dict:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in result.items()}
+
+
+def _keep(key, result) -> None:
+    if len(_computed) >= MAX_COMPUTED:
+        del _computed[next(iter(_computed))]
+    _computed[key] = _copy(result)
+
+
+def _deep_run(depth, activation, initialisation, normalisation, width, epochs, lr, momentum, seed,
+              should_stop=None) -> dict:
+    """What :func:`deep_gradients` returns, computed; ``should_stop()`` is asked after every epoch."""
     check_number(epochs, "epochs", low=1, integer=True)
     X, y = spirals(50, classes=3, noise=0.2, rng=seed)
     rng = np.random.default_rng(seed)
@@ -246,6 +285,8 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
     def record(epoch, logs):
         losses.append(logs["loss"])
         accuracies.append(logs["accuracy"])
+        if should_stop is not None and should_stop():
+            raise _Stopped
 
     optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
     try:
@@ -263,6 +304,49 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
         "depth": depth, "activation": activation, "initialisation": initialisation,
         "normalisation": normalisation,
     }
+
+
+def deep_ahead(depth=10, activation="sigmoid", initialisation="default", normalisation="none"):
+    """The settings the next move may pick, as jobs for :data:`~nnbook.experiments.ahead.AHEAD`.
+
+    Every setting one control can reach (depth, activation, initialisation,
+    normalisation), the options next to the current ones first; each job
+    computes what :func:`deep_gradients` would and keeps it, and stops
+    between two epochs when the reader's update needs the machine.
+    """
+    if isinstance(depth, float) and depth.is_integer():
+        depth = int(depth)
+    control = {c.name: c for c in deep_experiment.controls}
+    current = {"depth": depth, "activation": activation, "initialisation": initialisation,
+               "normalisation": normalisation}
+    options = {name: control[name].values() for name in current}
+    jobs = []
+    for distance in range(1, max(len(v) for v in options.values())):
+        for name, values in options.items():
+            if current[name] not in values:
+                continue
+            i = values.index(current[name])
+            for j in (i - distance, i + distance):
+                if 0 <= j < len(values):
+                    jobs.append(_deep_job({**current, name: values[j]}))
+    return jobs
+
+
+def _deep_job(params: dict):
+    settings = {**_DEFAULTS, **params}  # deep_gradients' defaults for what the widget does not set
+    key = tuple(settings[name] for name in _DEFAULTS)
+
+    def job(should_stop):
+        if key in _computed:
+            return True
+        try:
+            result = _deep_run(*key, should_stop=should_stop)
+        except _Stopped:
+            return False
+        _keep(key, result)
+        return True
+    job.params = params
+    return job
 
 
 def _deep_titles(result: dict):
@@ -353,6 +437,7 @@ deep_experiment = Experiment(
     ],
     compute=deep_gradients,
     draw=draw_deep,
+    ahead=deep_ahead,
     static=("depth", "initialisation"),
     figsize=(9.0, 3.8),
 )

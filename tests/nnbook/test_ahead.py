@@ -1,5 +1,6 @@
 """Work done ahead of the reader: the background thread yields to every update, and what it
 computes is exactly what the update would have computed itself."""
+import threading
 import time
 
 import matplotlib
@@ -153,3 +154,53 @@ def test_an_update_does_not_wait_for_the_work_ahead():
     cold = experiment.run(hidden="128-128", batch_size="8", n_train="300", epochs=5, lr="0.01", weight_decay="0.001")
     for key in ("loss", "val_loss", "confusion"):
         assert np.array_equal(result[key], cold[key]), key
+
+
+def test_the_deep_network_plans_every_setting_one_control_reaches_nearest_first():
+    from nnbook.experiments.deep import deep_ahead
+
+    planned = [job.params for job in deep_ahead()]
+    assert len(planned) == 6 + 2 + 4 + 2 and len({tuple(sorted(p.items())) for p in planned}) == len(planned)
+    assert planned[:3] == [dict(depth=6, activation="sigmoid", initialisation="default", normalisation="none"),
+                           dict(depth=14, activation="sigmoid", initialisation="default", normalisation="none"),
+                           dict(depth=10, activation="tanh", initialisation="default", normalisation="none")]
+
+
+def test_deep_work_ahead_stops_between_epochs_and_keeps_exactly_what_compute_returns(monkeypatch):
+    from nnbook.experiments import deep
+
+    deep._computed.clear()
+    job = deep.deep_ahead(depth=6)[0]  # depth 2
+    calls = iter(range(100))
+    assert job(lambda: next(calls) == 3) is False and not deep._computed  # stopped after the 4th epoch: nothing kept
+    assert job(lambda: False) is True and len(deep._computed) == 1
+    kept = deep.deep_gradients(depth=2)
+    deep._computed.clear()
+    fresh = deep.deep_gradients(depth=2)
+    for key in ("norms", "loss", "accuracy"):
+        assert np.array_equal(kept[key], fresh[key])
+    kept["norms"][:] = 0  # a caller that changes its result does not change what is kept
+    assert np.array_equal(deep.deep_gradients(depth=2)["norms"], fresh["norms"])
+    with pytest.raises((TypeError, ValueError), match="depth"):
+        deep.deep_gradients(depth=[3])
+
+
+def test_the_deep_view_serves_a_move_from_the_work_done_ahead(monkeypatch):
+    from nnbook.experiments import deep
+
+    deep._computed.clear()
+    box = live(REGISTRY["deep"])
+    box.controls["activation"].value = "tanh"
+    assert AHEAD.wait_idle(120)
+    ran = []
+    original = deep._deep_run
+    def counted(*args, **kwargs):  # what the reader's own updates compute (the background's work is not counted)
+        if threading.current_thread() is threading.main_thread():
+            ran.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(deep, "_deep_run", counted)
+    box.controls["initialisation"].value = "he"  # one control away: computed in the background
+    assert AHEAD.wait_idle(120)
+    box.controls["depth"].value = 14  # one control away from there
+    assert ran == [] and box.results[-2]["initialisation"] == "he" and box.results[-1]["depth"] == 14
