@@ -7,10 +7,10 @@ every new setting) may hand :data:`AHEAD` the work its *next* results will
 need (the settings one move away), and a thread does it in the background.
 
 The background thread never competes with the reader: every update of a
-live view runs inside :meth:`Ahead.paused`, and the jobs check
-:meth:`Ahead.should_stop` between small pieces of work (one gradient step),
-stop at once, and leave things as they were before the piece they stopped
-in; they go on when the update is done. Jobs only fill caches that
+live view runs inside :meth:`Ahead.paused`, which waits until the running
+job has stopped; the jobs check :meth:`Ahead.should_stop` between small
+pieces of work (one gradient step), stop at once, and leave things as they
+were before the piece they stopped in; they go on when the update is done. Jobs only fill caches that
 ``compute`` consults, and compute exactly what ``compute`` would, so a
 result is the same whoever computed it (the tests check it bit for bit).
 """
@@ -56,9 +56,15 @@ class Ahead:
 
     @contextlib.contextmanager
     def paused(self):
-        """While the block runs, background jobs stop at their next check and wait."""
+        """While the block runs, background jobs wait; a running one is stopped before the block starts.
+
+        The block waits for the running job to reach its next check (a
+        gradient step or so) rather than share the processor with it.
+        """
         with self._lock:
             self._pauses += 1
+            if threading.current_thread() is not self._thread:  # a job that pauses must not wait for itself
+                self._lock.wait_for(lambda: not self._running)
         try:
             yield
         finally:

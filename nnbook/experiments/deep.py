@@ -254,7 +254,7 @@ _DEFAULTS = {name: p.default for name, p in inspect.signature(deep_gradients).pa
 
 
 class _Stopped(Exception):
-    """Raised between two epochs when work done ahead of the reader has to stop."""
+    """Raised before a gradient step when work done ahead of the reader has to stop."""
 
 
 def _copy(result: dict) -> dict:
@@ -269,7 +269,7 @@ def _keep(key, result) -> None:
 
 def _deep_run(depth, activation, initialisation, normalisation, width, epochs, lr, momentum, seed,
               should_stop=None) -> dict:
-    """What :func:`deep_gradients` returns, computed; ``should_stop()`` is asked after every epoch."""
+    """What :func:`deep_gradients` returns, computed; ``should_stop()`` is asked before every step and after every epoch."""
     check_number(epochs, "epochs", low=1, integer=True)
     X, y = spirals(50, classes=3, noise=0.2, rng=seed)
     rng = np.random.default_rng(seed)
@@ -289,6 +289,14 @@ def _deep_run(depth, activation, initialisation, normalisation, width, epochs, l
             raise _Stopped
 
     optimizer = SGD(model.parameters(), lr=lr, momentum=momentum)
+    if should_stop is not None:  # work done ahead of the reader: asked before every gradient step too
+        take_step = optimizer.step
+
+        def step():
+            if should_stop():
+                raise _Stopped
+            take_step()
+        optimizer.step = step
     try:
         history = fit(model, loss, optimizer, X, y, epochs=epochs, batch_size=50, rng=rng,
                       progress=False, on_nonfinite="stop", callbacks=[record])
@@ -312,7 +320,7 @@ def deep_ahead(depth=10, activation="sigmoid", initialisation="default", normali
     Every setting one control can reach (depth, activation, initialisation,
     normalisation), the options next to the current ones first; each job
     computes what :func:`deep_gradients` would and keeps it, and stops
-    between two epochs when the reader's update needs the machine.
+    before its next gradient step when the reader's update needs the machine.
     """
     if isinstance(depth, float) and depth.is_integer():
         depth = int(depth)

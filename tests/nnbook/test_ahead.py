@@ -172,7 +172,7 @@ def test_deep_work_ahead_stops_between_epochs_and_keeps_exactly_what_compute_ret
     deep._computed.clear()
     job = deep.deep_ahead(depth=6)[0]  # depth 2
     calls = iter(range(100))
-    assert job(lambda: next(calls) == 3) is False and not deep._computed  # stopped after the 4th epoch: nothing kept
+    assert job(lambda: next(calls) == 5) is False and not deep._computed  # stopped in the second epoch: nothing kept
     assert job(lambda: False) is True and len(deep._computed) == 1
     kept = deep.deep_gradients(depth=2)
     deep._computed.clear()
