@@ -5,7 +5,7 @@ its texts (tick labels, axis labels, legends, the digits of a confusion
 matrix) come back at the same places with the same strings. Agg lays out
 every string with FreeType and rasterises every glyph again each time:
 on the book's figures that is a third to a half of the time an update
-takes. :class:`TextCachingRendererAgg` keeps three tables:
+takes. :class:`TextCachingRendererAgg` keeps four tables:
 
 - the layout of a string (which glyph of which font goes where), by the
   fonts, size, resolution, hinting and string;
@@ -14,7 +14,9 @@ takes. :class:`TextCachingRendererAgg` keeps three tables:
   grid). A glyph moved by whole pixels rasterises to the same bitmap moved
   by those pixels, so the bitmap is drawn at the new place as it is;
 - each font's ascent, descent and line gap, which ``Text`` reads from the
-  font's tables for every text it measures.
+  font's tables for every text it measures;
+- which font files a set of font properties resolves to, by the properties
+  and the settings the lookup reads.
 
 Each glyph is still blended into the image one by one with Agg's own
 ``draw_text_image``, in the order Agg draws them, so the pixels are exactly
