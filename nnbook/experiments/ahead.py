@@ -20,7 +20,7 @@ import contextlib
 import threading
 from typing import Callable, Sequence
 
-__all__ = ["Ahead", "AHEAD"]
+__all__ = ["Ahead", "AHEAD", "one_move_away"]
 
 #: A job: called with ``should_stop``; returns True when its work is done,
 #: False when it stopped early (it is then called again, later).
@@ -102,3 +102,25 @@ class Ahead:
 
 #: The background worker that every live view shares.
 AHEAD = Ahead()
+
+
+def one_move_away(current: dict, options: dict) -> list:
+    """Every setting that moving one control reaches, the options next to the current ones first.
+
+    ``current`` maps each control to its value, ``options`` each control to
+    its values in order; the settings come as dicts like ``current``, first
+    those one option away on any control, then two away, and so on.
+
+    >>> [s["b"] for s in one_move_away({"a": 1, "b": "y"}, {"b": ["x", "y", "z"]})]
+    ['x', 'z']
+    """
+    settings = []
+    for distance in range(1, max((len(v) for v in options.values()), default=1)):
+        for name, values in options.items():
+            if current[name] not in values:
+                continue
+            here = values.index(current[name])
+            for j in (here - distance, here + distance):
+                if 0 <= j < len(values):
+                    settings.append({**current, name: values[j]})
+    return settings

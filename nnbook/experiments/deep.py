@@ -28,7 +28,7 @@ from nnlib.norm import BatchNorm1d, LayerNorm
 from nnlib.optim import SGD
 from nnlib.train import fit
 from nnlib._validate import as_rng, check_number
-from .ahead import AHEAD
+from .ahead import AHEAD, one_move_away
 from .core import Control, Experiment
 
 __all__ = ["INITIALISATIONS", "ACTIVATION_LAYERS", "NORMALISATIONS", "mlp", "normalisation_mask",
@@ -327,17 +327,7 @@ def deep_ahead(depth=10, activation="sigmoid", initialisation="default", normali
     control = {c.name: c for c in deep_experiment.controls}
     current = {"depth": depth, "activation": activation, "initialisation": initialisation,
                "normalisation": normalisation}
-    options = {name: control[name].values() for name in current}
-    jobs = []
-    for distance in range(1, max(len(v) for v in options.values())):
-        for name, values in options.items():
-            if current[name] not in values:
-                continue
-            i = values.index(current[name])
-            for j in (i - distance, i + distance):
-                if 0 <= j < len(values):
-                    jobs.append(_deep_job({**current, name: values[j]}))
-    return jobs
+    return [_deep_job(setting) for setting in one_move_away(current, {n: control[n].values() for n in current})]
 
 
 def _deep_job(params: dict):

@@ -38,7 +38,7 @@ from nnlib.metrics import confusion_matrix
 from nnlib.module import Sequential
 from ..sizes import count_module_parameters
 from nnlib.train import predict
-from .ahead import AHEAD
+from .ahead import AHEAD, one_move_away
 from .core import Control, Experiment
 
 #: Seeds of the chapter's split: test part first, then validation from the rest.
@@ -649,14 +649,8 @@ def digits_lab_ahead(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0
                "lr": [float(v) for v in LAB_LEARNING_RATES], "batch_size": [int(v) for v in LAB_BATCH_SIZES],
                "weight_decay": [float(v) for v in LAB_WEIGHT_DECAYS], "n_train": [int(v) for v in LAB_TRAIN_SIZES]}
     jobs = [_training_job(tuple(current[k] for k in order), LAB_MAX_EPOCHS)]
-    for distance in range(1, max(len(v) for v in choices.values())):
-        for name in order:
-            values = choices[name]
-            i = values.index(current[name])
-            for j in (i - distance, i + distance):
-                if 0 <= j < len(values):
-                    config = tuple(values[j] if k == name else current[k] for k in order)
-                    jobs.append(_training_job(config, int(epochs)))
+    for setting in one_move_away(current, choices):
+        jobs.append(_training_job(tuple(setting[k] for k in order), int(epochs)))
     return jobs
 
 
