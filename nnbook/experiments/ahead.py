@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 
 __all__ = ["Ahead", "AHEAD", "one_move_away"]
 
+#: The longest an update waits for a running job to stop (a job checks far more often than this).
+MAX_WAIT = 2.0
 #: A job: called with ``should_stop``; returns True when its work is done,
 #: False when it stopped early (it is then called again, later).
 Job = Callable[[Callable[[], bool]], bool]
@@ -64,7 +66,7 @@ class Ahead:
         with self._lock:
             self._pauses += 1
             if threading.current_thread() is not self._thread:  # a job that pauses must not wait for itself
-                self._lock.wait_for(lambda: not self._running)
+                self._lock.wait_for(lambda: not self._running, timeout=MAX_WAIT)
         try:
             yield
         finally:

@@ -204,3 +204,22 @@ def test_the_deep_view_serves_a_move_from_the_work_done_ahead(monkeypatch):
     assert AHEAD.wait_idle(120)
     box.controls["depth"].value = 14  # one control away from there
     assert ran == [] and box.results[-2]["initialisation"] == "he" and box.results[-1]["depth"] == 14
+
+
+def test_an_update_waits_at_most_max_wait_for_a_job_that_never_checks(monkeypatch):
+    from nnbook.experiments import ahead as module
+
+    monkeypatch.setattr(module, "MAX_WAIT", 0.2)
+    ahead, release = Ahead(), []
+
+    def stubborn(should_stop):  # never asks should_stop
+        while not release:
+            time.sleep(0.01)
+        return True
+
+    ahead.schedule([stubborn])
+    time.sleep(0.05)
+    with ahead.paused():
+        still_running = ahead._running  # the update went ahead although the job had not stopped
+    release.append(True)
+    assert still_running and ahead.wait_idle(10) and ahead.finished == 1
