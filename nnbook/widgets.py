@@ -52,6 +52,15 @@ def static_placeholder(experiment: Experiment, params: dict) -> str:
     )
 
 
+def _ipython():
+    """The running IPython shell, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - installed with ipywidgets
+        return None
+    return get_ipython()
+
+
 class LiveExperiment:
     """What :func:`live` returns: the widget plus the static placeholder.
 
@@ -99,6 +108,7 @@ class LiveExperiment:
         self.results.append(result)
         self.timings.append({"compute": t1 - t0, "draw": t2 - t1})
         if moved and self.experiment.ahead is not None:
+            AHEAD.watch_cells(_ipython())  # in a notebook: work only while no cell runs
             AHEAD.schedule(self.experiment.ahead(**params))
 
     def _repr_mimebundle_(self, include=None, exclude=None):

@@ -1,18 +1,21 @@
 """Work done ahead of the reader, while the kernel waits for the next move of a control.
 
 A reader looks at a live figure for a second or more before moving a
-control again; on a machine with two cores or more that time is free. An
-experiment whose ``compute`` is slow (the digit lab trains a network for
-every new setting) may hand :data:`AHEAD` the work its *next* results will
-need (the settings one move away), and a thread does it in the background.
+control again, and all that time the kernel is idle. An experiment whose
+``compute`` is slow (the digit lab trains a network for every new setting)
+may hand :data:`AHEAD` the work its *next* results will need (the settings
+one move away), and a thread does it in the background.
 
 The background thread never competes with the reader: every update of a
 live view runs inside :meth:`Ahead.paused`, which waits until the running
 job has stopped; the jobs check :meth:`Ahead.should_stop` between small
 pieces of work (one gradient step), stop at once, and leave things as they
-were before the piece they stopped in; they go on when the update is done. Jobs only fill caches that
-``compute`` consults, and compute exactly what ``compute`` would, so a
-result is the same whoever computed it (the tests check it bit for bit).
+were before the piece they stopped in; they go on when the update is done.
+In a notebook they also wait while the kernel runs a cell
+(:meth:`Ahead.watch_cells`), so they only ever use an idle kernel. Jobs
+only fill caches that ``compute`` consults, and compute exactly what
+``compute`` would, so a result is the same whoever computed it (the tests
+check it bit for bit).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class Ahead:
         self._lock = threading.Condition()
         self._jobs: list = []
         self._pauses = 0
+        self._cell_running = False  # the kernel runs a notebook cell (see watch_cells)
         self._running = False
         self._generation = 0  # counts schedule() calls: a running job of an older list stops
         self._thread = None
@@ -75,8 +79,30 @@ class Ahead:
                 self._lock.notify_all()
 
     def should_stop(self) -> bool:
-        """True while an update runs: a job should stop now."""
-        return self._pauses > 0
+        """True while an update (or a notebook cell, see :meth:`watch_cells`) runs: a job should stop now."""
+        return self._pauses > 0 or self._cell_running
+
+    def watch_cells(self, shell) -> None:
+        """Hold the work while ``shell`` (IPython) runs a notebook cell, so that it uses only an idle kernel.
+
+        A reader who runs the next cell gets the whole machine; the work
+        goes on after the cell. Registered once per shell, on IPython's
+        ``pre_run_cell`` and ``post_run_cell`` events.
+        """
+        if shell is None or getattr(shell, "_nnbook_ahead_watched", False):
+            return
+
+        def cell_starts(info=None):
+            self._cell_running = True
+
+        def cell_ends(result=None):
+            with self._lock:
+                self._cell_running = False
+                self._lock.notify_all()
+
+        shell.events.register("pre_run_cell", cell_starts)
+        shell.events.register("post_run_cell", cell_ends)
+        shell._nnbook_ahead_watched = True
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no job is waiting or running; False if ``timeout`` seconds passed first."""
@@ -86,11 +112,11 @@ class Ahead:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._jobs and self._pauses == 0)
+                self._lock.wait_for(lambda: self._jobs and self._pauses == 0 and not self._cell_running)
                 job, generation = self._jobs[0], self._generation
                 self._running = True
             try:
-                done = job(lambda: self._pauses > 0 or self._generation != generation)
+                done = job(lambda: self._pauses > 0 or self._cell_running or self._generation != generation)
             except Exception:  # a job that fails is dropped: compute will do that work (and raise) itself
                 done = True
             with self._lock:

@@ -223,3 +223,30 @@ def test_an_update_waits_at_most_max_wait_for_a_job_that_never_checks(monkeypatc
         still_running = ahead._running  # the update went ahead although the job had not stopped
     release.append(True)
     assert still_running and ahead.wait_idle(10) and ahead.finished == 1
+
+
+def test_in_a_notebook_the_work_waits_while_a_cell_runs():
+    """Registered on IPython's cell events, the jobs stop when a cell starts and go on after it."""
+    ahead, done = Ahead(), []
+
+    class Events:
+        def __init__(self):
+            self.callbacks = {}
+
+        def register(self, name, callback):
+            self.callbacks.setdefault(name, []).append(callback)
+
+    class Shell:
+        events = Events()
+
+    shell = Shell()
+    ahead.watch_cells(shell)
+    ahead.watch_cells(shell)  # once per shell
+    assert {k: len(v) for k, v in shell.events.callbacks.items()} == {"pre_run_cell": 1, "post_run_cell": 1}
+    shell.events.callbacks["pre_run_cell"][0](None)
+    assert ahead.should_stop()
+    ahead.schedule([lambda should_stop: done.append("job") or True])
+    time.sleep(0.1)
+    assert done == []  # the cell has the kernel
+    shell.events.callbacks["post_run_cell"][0](None)
+    assert ahead.wait_idle(10) and done == ["job"] and not ahead.should_stop()
