@@ -494,6 +494,7 @@ class _LabRun:
                 g = g @ W.T
                 if not math.isfinite(g.sum()) and not np.isfinite(g).all():
                     as_float_array(g, "grad_out")
+        self.grad += 0.0  # zero_grad() then +=: a gradient of -0.0 is stored as 0.0, as nnlib stores it
         d = self.grad + self.weight_decay * self.flat if self.weight_decay != 0 else self.grad
         if self.momentum is None:
             self.momentum = d.copy()

@@ -234,3 +234,4 @@ def test_the_lab_loop_equals_nnlib_fit_with_sgd_bit_for_bit():
     np.testing.assert_array_equal(run.log["val_pred"], val_pred)
     for a, b in zip(run.model.parameters(), model.parameters()):
         np.testing.assert_array_equal(a.data, b.data)
+        assert a.data.tobytes() == b.data.tobytes()  # bit for bit, the signs of zeros included
