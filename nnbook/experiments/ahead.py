@@ -112,11 +112,11 @@ class Ahead:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._jobs and self._pauses == 0 and not self._cell_running)
+                self._lock.wait_for(lambda: self._jobs and not self.should_stop())
                 job, generation = self._jobs[0], self._generation
                 self._running = True
             try:
-                done = job(lambda: self._pauses > 0 or self._cell_running or self._generation != generation)
+                done = job(lambda: self.should_stop() or self._generation != generation)
             except Exception:  # a job that fails is dropped: compute will do that work (and raise) itself
                 done = True
             with self._lock:

@@ -239,11 +239,12 @@ def deep_gradients(depth=10, activation="sigmoid", initialisation="default", nor
     except TypeError:  # not a setting of the widget: computing it raises the error that names the argument
         return _deep_run(*key)
     with AHEAD.paused():
-        result = _computed.get(key)
-        if result is None:
+        kept = _computed.get(key)
+        if kept is None:
             result = _deep_run(*key)
-            _keep(key, result)
-    return _copy(result)
+            _keep(key, result)  # keeps a copy: the caller may change what it gets
+            return result
+    return _copy(kept)
 
 
 #: Results of the settings computed last (the work done ahead of the reader fills it too).
