@@ -379,6 +379,22 @@ def _hidden(value):
     return widths
 
 
+#: The lab's controls that choose a training run, in the order of :func:`_lab_run`'s arguments:
+#: each with its options and the canonical form of a value (what the run is cached by).
+_RUN_CONTROLS = {
+    "hidden": (LAB_HIDDEN, _hidden),
+    "lr": (LAB_LEARNING_RATES, lambda v: _choice(v, LAB_LEARNING_RATES, "lr", float)),
+    "batch_size": (LAB_BATCH_SIZES, lambda v: _choice(v, LAB_BATCH_SIZES, "batch_size", int)),
+    "weight_decay": (LAB_WEIGHT_DECAYS, lambda v: _choice(v, LAB_WEIGHT_DECAYS, "weight_decay", float)),
+    "n_train": (LAB_TRAIN_SIZES, lambda v: _choice(v, LAB_TRAIN_SIZES, "n_train", int)),
+}
+
+
+def _lab_setting(**values) -> dict:
+    """The run-choosing controls' values in canonical form (refused, by name, when not an option)."""
+    return {name: canonical(values[name]) for name, (_, canonical) in _RUN_CONTROLS.items()}
+
+
 class _LabRun:
     """One configuration of the lab, trained as far as it has been asked to, and resumable.
 
@@ -590,11 +606,8 @@ def digits_lab(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0", epo
         ``n_train``, ``diverged`` (the loss became non-finite and training
         stopped) and the settings as numbers.
     """
-    widths = _hidden(hidden)
-    lr = _choice(lr, LAB_LEARNING_RATES, "lr", float)
-    batch_size = _choice(batch_size, LAB_BATCH_SIZES, "batch_size", int)
-    weight_decay = _choice(weight_decay, LAB_WEIGHT_DECAYS, "weight_decay", float)
-    n_train = _choice(n_train, LAB_TRAIN_SIZES, "n_train", int)
+    setting = _lab_setting(hidden=hidden, lr=lr, batch_size=batch_size, weight_decay=weight_decay, n_train=n_train)
+    widths, lr, batch_size, weight_decay, n_train = setting.values()
     if isinstance(epochs, bool) or not float(epochs).is_integer() or not 1 <= epochs <= LAB_MAX_EPOCHS:
         raise ValueError(f"epochs must be a whole number in [1, {LAB_MAX_EPOCHS}], got {epochs!r}")
     with AHEAD.paused(), _TRAINING:  # work done ahead stops at its next step and lets go of the lock
@@ -641,17 +654,11 @@ def digits_lab_ahead(hidden="16-16", lr="0.03", batch_size="32", weight_decay="0
     the runs :func:`digits_lab` uses, so its result is the same whoever
     trained them.
     """
-    current = {"hidden": _hidden(hidden), "lr": _choice(lr, LAB_LEARNING_RATES, "lr", float),
-               "batch_size": _choice(batch_size, LAB_BATCH_SIZES, "batch_size", int),
-               "weight_decay": _choice(weight_decay, LAB_WEIGHT_DECAYS, "weight_decay", float),
-               "n_train": _choice(n_train, LAB_TRAIN_SIZES, "n_train", int)}
-    order = ("hidden", "lr", "batch_size", "weight_decay", "n_train")
-    choices = {"hidden": [_hidden(h) for h in LAB_HIDDEN],
-               "lr": [float(v) for v in LAB_LEARNING_RATES], "batch_size": [int(v) for v in LAB_BATCH_SIZES],
-               "weight_decay": [float(v) for v in LAB_WEIGHT_DECAYS], "n_train": [int(v) for v in LAB_TRAIN_SIZES]}
-    jobs = [_training_job(tuple(current[k] for k in order), LAB_MAX_EPOCHS)]
+    current = _lab_setting(hidden=hidden, lr=lr, batch_size=batch_size, weight_decay=weight_decay, n_train=n_train)
+    choices = {name: [canonical(o) for o in options] for name, (options, canonical) in _RUN_CONTROLS.items()}
+    jobs = [_training_job(tuple(current.values()), LAB_MAX_EPOCHS)]
     for setting in one_move_away(current, choices):
-        jobs.append(_training_job(tuple(setting[k] for k in order), int(epochs)))
+        jobs.append(_training_job(tuple(setting.values()), int(epochs)))
     return jobs
 
 
