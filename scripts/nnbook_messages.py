@@ -49,7 +49,8 @@ HEADER = """\
 def _source_messages() -> list:
     """``(msgid, location, comment)`` of every marked literal in nnbook's modules, in file order."""
     found = []
-    skip = {"experiments", "grading"}  # English only: the experiments' figures and the instructors' grader
+    skip = {"experiments", "grading",  # English only: the experiments' figures and the instructors' grader
+            "build"}  # setuptools' copy of the package, left in the checkout when pip builds nnbook from it
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE)
         if skip & set(rel.parts) or path.name == "i18n.py":
